@@ -1,0 +1,280 @@
+//! What the collector gathers. Paths are host paths, read under `--root`.
+//! A `*` matches within one path component.
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Cap {
+    /// Kernel and proc files: 256 KiB, head kept.
+    Small,
+    /// Configuration files: `--max-file-size`, head kept.
+    Config,
+    /// Logs: `--max-log-size`, newest part kept.
+    Log,
+    /// Container logs of CNI and kube-proxy pods: 2 MiB each, newest kept.
+    PodLog,
+}
+
+pub const FILES: &[(&str, Cap)] = &[
+    // Host and OS (phase 1)
+    ("/etc/os-release", Cap::Small),
+    ("/proc/version", Cap::Small),
+    ("/proc/sys/kernel/osrelease", Cap::Small),
+    ("/proc/cmdline", Cap::Small),
+    ("/boot/cmdline.txt", Cap::Small),
+    ("/boot/firmware/cmdline.txt", Cap::Small),
+    ("/boot/config.txt", Cap::Small),
+    ("/boot/firmware/config.txt", Cap::Small),
+    ("/proc/device-tree/model", Cap::Small),
+    ("/sys/firmware/devicetree/base/model", Cap::Small),
+    ("/proc/cpuinfo", Cap::Small),
+    ("/proc/meminfo", Cap::Small),
+    ("/proc/swaps", Cap::Small),
+    ("/etc/fstab", Cap::Small),
+    ("/etc/dphys-swapfile", Cap::Small),
+    ("/etc/default/zramswap", Cap::Small),
+    ("/proc/cgroups", Cap::Small),
+    ("/sys/fs/cgroup/cgroup.controllers", Cap::Small),
+    ("/sys/fs/cgroup/cgroup.subtree_control", Cap::Small),
+    ("/proc/mounts", Cap::Small),
+    ("/proc/modules", Cap::Small),
+    ("/etc/modules-load.d/*", Cap::Small),
+    ("/etc/modules", Cap::Small),
+    ("/etc/sysctl.conf", Cap::Small),
+    ("/etc/sysctl.d/*", Cap::Small),
+    ("/proc/sys/net/bridge/bridge-nf-call-iptables", Cap::Small),
+    ("/proc/sys/net/bridge/bridge-nf-call-ip6tables", Cap::Small),
+    ("/proc/sys/net/ipv4/ip_forward", Cap::Small),
+    ("/proc/sys/net/ipv6/conf/all/forwarding", Cap::Small),
+    ("/proc/sys/vm/overcommit_memory", Cap::Small),
+    ("/proc/sys/kernel/panic", Cap::Small),
+    ("/proc/sys/kernel/panic_on_oops", Cap::Small),
+    ("/proc/sys/kernel/pid_max", Cap::Small),
+    ("/proc/sys/fs/inotify/max_user_instances", Cap::Small),
+    ("/proc/sys/kernel/hostname", Cap::Small),
+    ("/etc/hostname", Cap::Small),
+    ("/etc/hosts", Cap::Small),
+    ("/etc/machine-id", Cap::Small),
+    ("/var/lib/dbus/machine-id", Cap::Small),
+    ("/sys/class/dmi/id/product_uuid", Cap::Small),
+    ("/etc/resolv.conf", Cap::Small),
+    ("/etc/nsswitch.conf", Cap::Small),
+    ("/proc/loadavg", Cap::Small),
+    ("/proc/uptime", Cap::Small),
+    ("/proc/pressure/memory", Cap::Small),
+    ("/proc/pressure/io", Cap::Small),
+    // Raspberry Pi power
+    (
+        "/sys/devices/platform/soc/soc:firmware/get_throttled",
+        Cap::Small,
+    ),
+    ("/sys/class/hwmon/*/name", Cap::Small),
+    ("/sys/class/hwmon/*/in0_lcrit_alarm", Cap::Small),
+    // Clock
+    ("/etc/chrony/chrony.conf", Cap::Config),
+    ("/etc/chrony.conf", Cap::Config),
+    ("/etc/chrony/conf.d/*", Cap::Config),
+    ("/etc/chrony/sources.d/*", Cap::Config),
+    ("/etc/systemd/timesyncd.conf", Cap::Config),
+    ("/etc/systemd/timesyncd.conf.d/*", Cap::Config),
+    ("/etc/ntp.conf", Cap::Config),
+    ("/etc/ntpsec/ntp.conf", Cap::Config),
+    ("/etc/fake-hwclock.data", Cap::Small),
+    ("/etc/timezone", Cap::Small),
+    // Kubelet and kubeadm
+    ("/var/lib/kubelet/config.yaml", Cap::Config),
+    ("/var/lib/kubelet/kubeadm-flags.env", Cap::Config),
+    ("/etc/default/kubelet", Cap::Config),
+    ("/etc/sysconfig/kubelet", Cap::Config),
+    ("/lib/systemd/system/kubelet.service", Cap::Config),
+    ("/usr/lib/systemd/system/kubelet.service", Cap::Config),
+    ("/etc/systemd/system/kubelet.service", Cap::Config),
+    ("/etc/systemd/system/kubelet.service.d/*", Cap::Config),
+    ("/usr/lib/systemd/system/kubelet.service.d/*", Cap::Config),
+    ("/lib/systemd/system/kubelet.service.d/*", Cap::Config),
+    ("/etc/kubernetes/kubelet.conf", Cap::Config),
+    ("/etc/kubernetes/bootstrap-kubelet.conf", Cap::Config),
+    ("/etc/kubernetes/pki/*", Cap::Config),
+    ("/var/lib/kubelet/pki/*", Cap::Config),
+    // k3s
+    ("/etc/rancher/k3s/config.yaml", Cap::Config),
+    ("/etc/rancher/k3s/config.yaml.d/*", Cap::Config),
+    ("/etc/rancher/k3s/registries.yaml", Cap::Config),
+    ("/etc/rancher/node/password", Cap::Config),
+    ("/etc/systemd/system/k3s-agent.service", Cap::Config),
+    ("/etc/systemd/system/k3s.service", Cap::Config),
+    ("/etc/systemd/system/k3s-agent.service.env", Cap::Config),
+    ("/etc/systemd/system/k3s.service.env", Cap::Config),
+    ("/var/lib/rancher/k3s/agent/*.kubeconfig", Cap::Config),
+    ("/var/lib/rancher/k3s/agent/*.crt", Cap::Config),
+    ("/var/lib/rancher/k3s/agent/*.key", Cap::Config),
+    (
+        "/var/lib/rancher/k3s/agent/etc/k3s-agent-load-balancer.json",
+        Cap::Config,
+    ),
+    (
+        "/var/lib/rancher/k3s/agent/etc/containerd/config.toml",
+        Cap::Config,
+    ),
+    (
+        "/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl",
+        Cap::Config,
+    ),
+    (
+        "/var/lib/rancher/k3s/agent/etc/flannel/net-conf.json",
+        Cap::Config,
+    ),
+    ("/var/lib/rancher/k3s/agent/etc/cni/net.d/*", Cap::Config),
+    (
+        "/var/lib/rancher/k3s/agent/containerd/containerd.log",
+        Cap::Log,
+    ),
+    ("/var/log/k3s.log", Cap::Log),
+    ("/var/log/k3s-agent.log", Cap::Log),
+    // Runtime and CNI
+    ("/etc/containerd/config.toml", Cap::Config),
+    ("/etc/containerd/conf.d/*", Cap::Config),
+    ("/etc/crictl.yaml", Cap::Config),
+    ("/etc/docker/daemon.json", Cap::Config),
+    ("/etc/crio/crio.conf", Cap::Config),
+    ("/etc/cni/net.d/*", Cap::Config),
+    ("/run/flannel/subnet.env", Cap::Config),
+    ("/etc/kube-flannel/net-conf.json", Cap::Config),
+    // Logs where the journal is volatile (Raspberry Pi OS keeps rsyslog files)
+    ("/var/log/kubelet.log", Cap::Log),
+    ("/var/log/syslog", Cap::Log),
+    ("/var/log/daemon.log", Cap::Log),
+    ("/var/log/messages", Cap::Log),
+];
+
+/// Pod log directories under /var/log/pods whose names contain one of these
+/// are collected (newest first, at most `POD_LOG_FILES`).
+pub const POD_LOG_NAMES: &[&str] = &[
+    "flannel",
+    "calico",
+    "cilium",
+    "kube-proxy",
+    "weave",
+    "kube-router",
+    "canal",
+    "antrea",
+    "coredns",
+    "svclb",
+    "metrics-server",
+];
+pub const POD_LOG_FILES: usize = 24;
+
+/// Directories listed (names, types, sizes, modes), with an optional name prefix filter.
+pub const LISTINGS: &[(&str, Option<&str>)] = &[
+    ("/opt/cni/bin", None),
+    ("/usr/libexec/cni", None),
+    ("/var/lib/rancher/k3s/data/current/bin", None),
+    ("/etc/cni/net.d", None),
+    ("/sys/class/rtc", None),
+    ("/dev", Some("rtc")),
+    ("/run/containerd", None),
+    ("/run/k3s/containerd", None),
+    ("/run/crio", None),
+    ("/var/run", Some("")),
+    ("/run/systemd/timesync", None),
+    ("/var/lib/systemd/timesync", None),
+    ("/etc/kubernetes", None),
+    ("/etc/kubernetes/pki", None),
+    ("/etc/kubernetes/manifests", None),
+    ("/var/lib/kubelet", None),
+    ("/var/lib/kubelet/pki", None),
+    ("/var/lib/rancher/k3s/agent", None),
+    ("/etc/rancher/node", None),
+    ("/usr/bin", Some("k")),
+    ("/usr/local/bin", None),
+];
+
+/// Files that are never copied: presence, size and mode only.
+pub fn is_secret_path(p: &str) -> bool {
+    let name = p.rsplit('/').next().unwrap_or(p);
+    name.ends_with(".key")
+        || name.ends_with("-key.pem")
+        || name.ends_with("_key")
+        || name == "password"
+        || name == "token"
+        || name.ends_with("-token")
+        || name == "node-token"
+        || name.ends_with(".token")
+}
+
+/// Units whose state `systemctl show` records.
+pub const UNITS: &[&str] = &[
+    "kubelet",
+    "k3s-agent",
+    "k3s",
+    "containerd",
+    "docker",
+    "crio",
+    "cri-docker",
+    "chrony",
+    "chronyd",
+    "systemd-timesyncd",
+    "ntp",
+    "ntpsec",
+    "fake-hwclock",
+    "dphys-swapfile",
+    "avahi-daemon",
+];
+
+pub const JOURNAL_UNITS: &[&str] = &["kubelet", "k3s-agent", "k3s", "containerd"];
+
+/// Match one path component against a pattern with `*` wildcards.
+pub fn glob_match(pat: &str, name: &str) -> bool {
+    let (p, n) = (pat.as_bytes(), name.as_bytes());
+    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
+    while ni < n.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if pi < p.len() && p[pi] == n[ni] {
+            pi += 1;
+            ni += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == b'*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*.kubeconfig", "kubelet.kubeconfig"));
+        assert!(glob_match("*", "ca.crt"));
+        assert!(!glob_match("*.crt", "ca.key"));
+        assert!(glob_match("hwmon*", "hwmon1"));
+    }
+
+    #[test]
+    fn secrets() {
+        for p in [
+            "/etc/kubernetes/pki/ca.key",
+            "/var/lib/rancher/k3s/agent/client-kubelet.key",
+            "/etc/rancher/node/password",
+            "/var/lib/rancher/k3s/server/token",
+        ] {
+            assert!(is_secret_path(p), "{p}");
+        }
+        for p in [
+            "/etc/kubernetes/pki/ca.crt",
+            "/var/lib/kubelet/pki/kubelet-client-current.pem",
+            "/etc/kubernetes/kubelet.conf",
+        ] {
+            assert!(!is_secret_path(p), "{p}");
+        }
+    }
+}
