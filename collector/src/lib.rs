@@ -546,20 +546,34 @@ fn ntp_servers(opts: &Options) -> Vec<(String, String)> {
                 continue;
             }
             let mut words = l.split_whitespace();
-            let names: Vec<&str> = match words.next() {
-                Some("server" | "pool" | "peer") => words.next().into_iter().collect(),
+            let names: Vec<String> = match words.next() {
+                Some("server" | "pool" | "peer") => {
+                    // chrony: `server HOST [port N] [options]`
+                    let Some(h) = words.next() else { continue };
+                    let rest: Vec<&str> = words.collect();
+                    match rest
+                        .iter()
+                        .position(|w| *w == "port")
+                        .and_then(|i| rest.get(i + 1))
+                    {
+                        Some(port) if h.contains(':') => vec![format!("[{h}]:{port}")],
+                        Some(port) => vec![format!("{h}:{port}")],
+                        None => vec![h.to_string()],
+                    }
+                }
                 Some(w) if w.starts_with("NTP=") || w.starts_with("FallbackNTP=") => {
                     let first = w.split_once('=').map(|x| x.1).unwrap_or("");
                     std::iter::once(first)
                         .chain(words)
                         .filter(|s| !s.is_empty())
+                        .map(String::from)
                         .collect()
                 }
                 _ => Vec::new(),
             };
             for n in names {
-                if !out.iter().any(|(u, _)| u == n) {
-                    out.push((n.to_string(), f.clone()));
+                if !out.iter().any(|(u, _)| *u == n) {
+                    out.push((n, f.clone()));
                 }
             }
         }
@@ -1312,7 +1326,7 @@ mod tests {
         fs::create_dir_all(d.path().join("etc/systemd")).unwrap();
         fs::write(
             d.path().join("etc/chrony/chrony.conf"),
-            "# pool 2.debian.pool.ntp.org iburst\nserver 127.0.0.1 iburst\npool 127.0.0.2\n",
+            "# pool 2.debian.pool.ntp.org iburst\nserver 127.0.0.1 iburst\npool 127.0.0.2 port 10123\n",
         )
         .unwrap();
         fs::write(
@@ -1325,6 +1339,9 @@ mod tests {
             ..Options::default()
         };
         let s: Vec<String> = ntp_servers(&o).into_iter().map(|x| x.0).collect();
-        assert_eq!(s, vec!["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"]);
+        assert_eq!(
+            s,
+            vec!["127.0.0.1", "127.0.0.2:10123", "127.0.0.3", "127.0.0.4"]
+        );
     }
 }

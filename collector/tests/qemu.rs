@@ -1,0 +1,114 @@
+//! The static Raspberry Pi builds, run for real under qemu-user against a fake
+//! kubeadm tree. CI builds them first (`.ci/run`) and sets NODEJOIN_QEMU=require;
+//! elsewhere a missing build or emulator is reported and skipped.
+
+use std::path::Path;
+use std::process::Command;
+use testkit::{assert_no_secrets, fake_tools, PiOptions};
+
+const MIB: u64 = 1 << 20;
+
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.exists())
+}
+
+#[allow(clippy::print_stderr)]
+fn run_target(triple: &str, emulator: &str, arch: &str) {
+    let required = std::env::var("NODEJOIN_QEMU").as_deref() == Ok("require");
+    let bin = testkit::workspace()
+        .join("target")
+        .join(triple)
+        .join("tiny/nodejoin-collect");
+    let qemu = which(emulator);
+    if !bin.exists() || qemu.is_none() {
+        let why = format!("{triple}: need {} and {emulator} (build with `cargo build -p collector --profile tiny --target {triple}`)", bin.display());
+        assert!(!required, "{why}");
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let size = std::fs::metadata(&bin).unwrap().len();
+    assert!(
+        size <= MIB,
+        "{triple} collector is {size} bytes, over 1 MiB"
+    );
+    let file = Command::new("file")
+        .arg(&bin)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    assert!(
+        file.is_empty() || file.contains("statically linked"),
+        "{file}"
+    );
+
+    let t = tempfile::tempdir().unwrap();
+    let (root, fbin, out) = (
+        t.path().join("root"),
+        t.path().join("bin"),
+        t.path().join("out"),
+    );
+    std::fs::create_dir_all(&out).unwrap();
+    let ntp = testkit::NtpServer::start(-600.0);
+    let mut o = PiOptions::new("pi-qemu");
+    o.api = "https://127.0.0.1:1".into();
+    o.ntp = Some(format!("127.0.0.1 port {}", ntp.addr.port()));
+    let certs = testkit::kubeadm_pi(&root, &o);
+    fake_tools(
+        &fbin,
+        &t.path().join("data"),
+        &[("kubelet", testkit::secret_log_lines())],
+    );
+    let r = Command::new(qemu.unwrap())
+        .arg(&bin)
+        .arg("--root")
+        .arg(&root)
+        .arg("--output")
+        .arg(&out)
+        .arg("--timeout")
+        .arg("5s")
+        .env("PATH", &fbin)
+        .output()
+        .unwrap();
+    assert!(
+        r.status.success(),
+        "{triple}: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let path = String::from_utf8_lossy(&r.stdout).trim().to_string();
+    let entries = testkit::untar(Path::new(&path));
+    let m: bundle::Manifest =
+        serde_json::from_slice(&entries.iter().find(|e| e.0 == "manifest.json").unwrap().1)
+            .unwrap();
+    assert_eq!(m.collector.arch, arch);
+    assert_eq!(m.host.node_name, "pi-qemu");
+    assert!(entries
+        .iter()
+        .any(|e| e.0 == "files/var/lib/kubelet/pki/kubelet-client-current.pem"));
+    let clock: bundle::ClockProbe = serde_json::from_slice(
+        &entries
+            .iter()
+            .find(|e| e.0 == "probes/clock.json")
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    let off = clock
+        .offsets
+        .iter()
+        .find_map(|o| o.offset_ms)
+        .expect("sntp offset measured under emulation");
+    assert!((off - 600_000).abs() < 5_000, "{off}");
+    assert_no_secrets(&entries, &[&certs.client_key_pem]);
+}
+
+#[test]
+fn aarch64_musl_under_qemu() {
+    run_target("aarch64-unknown-linux-musl", "qemu-aarch64", "aarch64");
+}
+
+#[test]
+fn armv7_gnueabihf_under_qemu() {
+    run_target("armv7-unknown-linux-gnueabihf", "qemu-arm", "arm");
+}
