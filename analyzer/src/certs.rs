@@ -1,0 +1,159 @@
+//! X.509 certificates from PEM files, DER files and kubeconfig `*-data`.
+
+use x509_parser::prelude::*;
+
+#[derive(Debug, Clone)]
+pub struct Cert {
+    pub file: String,
+    pub subject: String,
+    pub subject_cn: String,
+    pub issuer: String,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub is_ca: bool,
+    pub der: Vec<u8>,
+}
+
+impl Cert {
+    /// `system:node:NAME` -> NAME
+    pub fn node_name(&self) -> Option<&str> {
+        self.subject_cn.strip_prefix("system:node:")
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "subject {} issuer {} NotBefore {} NotAfter {}",
+            self.subject,
+            self.issuer,
+            fmt_time(self.not_before),
+            fmt_time(self.not_after)
+        )
+    }
+
+    /// Does this certificate's signature verify with `ca`'s public key?
+    pub fn signed_by(&self, ca: &Cert) -> bool {
+        let (Ok((_, c)), Ok((_, ca))) = (
+            parse_x509_certificate(&self.der),
+            parse_x509_certificate(&ca.der),
+        ) else {
+            return false;
+        };
+        c.verify_signature(Some(ca.public_key())).is_ok()
+    }
+}
+
+pub fn fmt_time(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+fn from_der(file: &str, der: &[u8]) -> Option<Cert> {
+    let (_, c) = parse_x509_certificate(der).ok()?;
+    let cn = c
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|a| a.as_str().ok())
+        .unwrap_or("")
+        .to_string();
+    Some(Cert {
+        file: file.to_string(),
+        subject: c.subject().to_string(),
+        subject_cn: cn,
+        issuer: c.issuer().to_string(),
+        not_before: c.validity().not_before.timestamp(),
+        not_after: c.validity().not_after.timestamp(),
+        is_ca: c.is_ca(),
+        der: der.to_vec(),
+    })
+}
+
+/// Every certificate in a PEM bundle or DER file. Malformed blocks are skipped
+/// and counted.
+pub fn parse(file: &str, data: &[u8]) -> (Vec<Cert>, usize) {
+    let mut out = Vec::new();
+    let mut bad = 0;
+    if data.starts_with(&[0x30, 0x82]) || data.starts_with(&[0x30, 0x81]) {
+        match from_der(file, data) {
+            Some(c) => out.push(c),
+            None => bad += 1,
+        }
+        return (out, bad);
+    }
+    for pem in Pem::iter_from_buffer(data) {
+        match pem {
+            Ok(p) if p.label == "CERTIFICATE" => match from_der(file, &p.contents) {
+                Some(c) => out.push(c),
+                None => bad += 1,
+            },
+            Ok(_) => {}
+            Err(_) => {
+                bad += 1;
+                break;
+            }
+        }
+    }
+    (out, bad)
+}
+
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' | b'\n' | b'\r' | b' ' => continue,
+            _ => return None,
+        } as u32;
+        acc = acc << 6 | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_certificates() {
+        let c = testkit::kubelet_certs("pi-1", 1_795_000_000, 1_826_000_000);
+        let (certs, bad) = parse("x.pem", c.combined().as_bytes());
+        assert_eq!((certs.len(), bad), (1, 0));
+        assert_eq!(certs[0].node_name(), Some("pi-1"));
+        assert_eq!(certs[0].not_before, 1_795_000_000);
+        let (ca, _) = parse("ca.crt", c.ca_pem.as_bytes());
+        assert!(ca[0].is_ca && certs[0].signed_by(&ca[0]));
+        let other = testkit::kubelet_certs("pi-1", 1_795_000_000, 1_826_000_000);
+        let (other_ca, _) = parse("old-ca.crt", other.ca_pem.as_bytes());
+        assert!(!certs[0].signed_by(&other_ca[0]), "same DN, different key");
+    }
+
+    #[test]
+    fn malformed_pem_is_counted_not_fatal() {
+        let (certs, bad) = parse(
+            "x.pem",
+            b"-----BEGIN CERTIFICATE-----\nnot base64!!\n-----END CERTIFICATE-----\n",
+        );
+        assert!(certs.is_empty() && bad >= 1);
+        let (certs, bad) = parse("x.der", &[0x30, 0x82, 0xff, 0xff, 1, 2, 3]);
+        assert!(certs.is_empty() && bad == 1);
+    }
+
+    #[test]
+    fn b64() {
+        assert_eq!(
+            base64_decode(&testkit::base64(b"hello world")).unwrap(),
+            b"hello world"
+        );
+    }
+}

@@ -1,0 +1,408 @@
+//! Rules are data: TOML files under `rules/`, embedded at build time, plus an
+//! operator's own with `--rules DIR`. A raw rule is parsed strictly (unknown
+//! keys are errors) and compiled once: regexes built, fact conditions checked.
+
+use crate::facts::Cond;
+use crate::model::{self, Severity};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::Path;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+}
+
+/// A rule file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub id: String,
+    pub cause: String,
+    pub phase: u8,
+    pub severity: Severity,
+    pub confidence: f64,
+    pub title: String,
+    pub explanation: String,
+    pub fix: Vec<String>,
+    pub references: Vec<String>,
+    /// Causes that this rule, when it fires as an error, explains as symptoms.
+    #[serde(default)]
+    pub masks: Vec<String>,
+    pub when: Vec<RawClause>,
+}
+
+/// One way the rule can fire: any log pattern (if given) and all facts (if given)
+/// and none of `unless`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClause {
+    #[serde(default)]
+    pub logs: Vec<String>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub facts: Vec<String>,
+    #[serde(default)]
+    pub unless: Vec<String>,
+}
+
+pub const SOURCES: &[&str] = &[
+    "kubelet",
+    "k3s",
+    "containerd",
+    "kubeadm",
+    "kernel",
+    "cni",
+    "kube-proxy",
+    "scheduler",
+    "kubectl",
+    "any",
+];
+
+#[derive(Debug)]
+pub struct Clause {
+    pub logs: Vec<Regex>,
+    pub sources: Vec<String>,
+    pub facts: Vec<Cond>,
+    pub unless: Vec<Cond>,
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub raw: RawRule,
+    pub file: String,
+    pub clauses: Vec<Clause>,
+}
+
+/// A problem in a rule file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.find(needle)
+        .map(|i| text[..i].lines().count().max(1))
+        .unwrap_or(1)
+}
+
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Parse and compile one rule file. All problems are reported, not just the first.
+pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
+    let err = |line: usize, message: String| RuleError {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    let raw: RawRule = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
+        vec![err(line, e.message().to_string())]
+    })?;
+    let mut errors = Vec::new();
+    if raw.id.is_empty()
+        || !raw
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        errors.push(err(
+            line_of(text, "id"),
+            format!(
+                "id {:?} must be lowercase letters, digits and dashes",
+                raw.id
+            ),
+        ));
+    }
+    match model::cause(&raw.cause) {
+        None => errors.push(err(
+            line_of(text, "cause"),
+            format!("unknown cause {:?} (see product.md)", raw.cause),
+        )),
+        Some(c) if !c.1.contains(&raw.phase) => errors.push(err(
+            line_of(text, "phase"),
+            format!(
+                "cause {} belongs to phase {:?}, not {}",
+                c.0, c.1, raw.phase
+            ),
+        )),
+        _ => {}
+    }
+    if !(1..=5).contains(&raw.phase) {
+        errors.push(err(
+            line_of(text, "phase"),
+            format!("phase {} is not 1-5", raw.phase),
+        ));
+    }
+    if !(0.05..=1.0).contains(&raw.confidence) {
+        errors.push(err(
+            line_of(text, "confidence"),
+            "confidence must be between 0.05 and 1".into(),
+        ));
+    }
+    for (k, empty) in [
+        ("title", raw.title.trim().is_empty()),
+        ("explanation", raw.explanation.trim().len() < 40),
+        ("fix", raw.fix.is_empty()),
+        ("references", raw.references.is_empty()),
+    ] {
+        if empty {
+            errors.push(err(line_of(text, k), format!("missing documentation: {k}")));
+        }
+    }
+    for m in &raw.masks {
+        if model::cause(m).is_none() {
+            errors.push(err(line_of(text, m), format!("masks unknown cause {m:?}")));
+        }
+    }
+    if raw.when.is_empty() {
+        errors.push(err(
+            line_of(text, "when"),
+            "no [[when]] clause: the rule can never fire".into(),
+        ));
+    }
+    let mut clauses = Vec::new();
+    for c in &raw.when {
+        let mut cl = Clause {
+            logs: Vec::new(),
+            sources: c.sources.clone(),
+            facts: Vec::new(),
+            unless: Vec::new(),
+        };
+        if c.logs.is_empty() && c.facts.is_empty() {
+            errors.push(err(
+                line_of(text, "[[when]]"),
+                "a [[when]] clause needs logs or facts".into(),
+            ));
+        }
+        if !c.sources.is_empty() && c.logs.is_empty() {
+            errors.push(err(line_of(text, "sources"), "sources without logs".into()));
+        }
+        for s in &c.sources {
+            if !SOURCES.contains(&s.as_str()) {
+                errors.push(err(
+                    line_of(text, s),
+                    format!("unknown source {s:?}; known: {}", SOURCES.join(", ")),
+                ));
+            }
+        }
+        for p in &c.logs {
+            match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
+                Ok(r) => cl.logs.push(r),
+                Err(e) => errors.push(err(line_of(text, p), format!("bad regex: {e}"))),
+            }
+        }
+        for (list, out) in [(&c.facts, &mut cl.facts), (&c.unless, &mut cl.unless)] {
+            for f in list {
+                match Cond::parse(f) {
+                    Ok(cond) => out.push(cond),
+                    Err(e) => errors.push(err(line_of(text, f), e)),
+                }
+            }
+        }
+        clauses.push(cl);
+    }
+    if errors.is_empty() {
+        Ok(Rule {
+            raw,
+            file: file.to_string(),
+            clauses,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+#[derive(Debug)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// The rules built into the binary.
+    pub fn embedded() -> Result<RuleSet, Vec<RuleError>> {
+        Self::from_sources(
+            embedded::EMBEDDED
+                .iter()
+                .map(|(f, t)| (f.to_string(), t.to_string()))
+                .collect(),
+        )
+    }
+
+    /// Rule files (`*.toml`) in a directory.
+    pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<RuleError>> {
+        let rd = std::fs::read_dir(dir).map_err(|e| {
+            vec![RuleError {
+                file: dir.display().to_string(),
+                line: 0,
+                message: e.to_string(),
+            }]
+        })?;
+        let mut files: Vec<_> = rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(vec![RuleError {
+                file: dir.display().to_string(),
+                line: 0,
+                message: "no *.toml rule files".into(),
+            }]);
+        }
+        files
+            .into_iter()
+            .map(|p| {
+                std::fs::read_to_string(&p)
+                    .map(|t| (p.display().to_string(), t))
+                    .map_err(|e| {
+                        vec![RuleError {
+                            file: p.display().to_string(),
+                            line: 0,
+                            message: e.to_string(),
+                        }]
+                    })
+            })
+            .collect()
+    }
+
+    pub fn from_sources(sources: Vec<(String, String)>) -> Result<RuleSet, Vec<RuleError>> {
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut errors = Vec::new();
+        for (file, text) in &sources {
+            match compile(file, text) {
+                Ok(r) => {
+                    if let Some(prev) = rules.iter().find(|p| p.raw.id == r.raw.id) {
+                        errors.push(RuleError {
+                            file: file.clone(),
+                            line: line_of(text, "id"),
+                            message: format!(
+                                "duplicate rule id {:?} (also in {})",
+                                r.raw.id, prev.file
+                            ),
+                        });
+                    } else {
+                        rules.push(r);
+                    }
+                }
+                Err(e) => errors.extend(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(RuleSet { rules })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Embedded rules plus the files of `dir`.
+    pub fn with_dir(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
+        let mut all: Vec<(String, String)> = embedded::EMBEDDED
+            .iter()
+            .map(|(f, t)| (f.to_string(), t.to_string()))
+            .collect();
+        all.extend(Self::read_dir(dir)?);
+        Self::from_sources(all)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.raw.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id = "swap-test"
+cause = "swap-enabled"
+phase = 1
+severity = "error"
+confidence = 0.9
+title = "Swap"
+explanation = "The kubelet refuses to start while swap is on unless failSwapOn is false."
+fix = ["swapoff -a"]
+references = ["https://kubernetes.io/docs/concepts/architecture/nodes/#swap-memory"]
+[[when]]
+logs = ['running with swap on is not supported']
+sources = ["kubelet"]
+"#;
+
+    #[test]
+    fn good_rule_compiles() {
+        let r = compile("t.toml", GOOD).unwrap();
+        assert_eq!(r.clauses[0].logs.len(), 1);
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let typo = GOOD.replace("sources =", "source =");
+        let e = compile("t.toml", &typo).unwrap_err();
+        assert_eq!(e[0].line, 15, "{e:?}");
+        assert!(e[0].message.contains("unknown field `source`"), "{e:?}");
+
+        let bad = GOOD
+            .replace("'running with swap on is not supported'", "'running (with'")
+            .replace("swap-enabled", "swap-on")
+            .replace("phase = 1", "phase = 7");
+        let e = compile("t.toml", &bad).unwrap_err();
+        let msgs: Vec<String> = e.iter().map(|e| e.to_string()).collect();
+        assert!(
+            msgs.iter().any(|m| m.starts_with("t.toml:14: bad regex")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains("unknown cause \"swap-on\"")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains("phase 7 is not 1-5")),
+            "{msgs:?}"
+        );
+
+        let fact = GOOD.replace(
+            "sources = [\"kubelet\"]",
+            "facts = [\"host.swap_on == true\"]",
+        );
+        let e = compile("t.toml", &fact).unwrap_err();
+        assert!(e[0].message.contains("unknown fact"), "{e:?}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_errors() {
+        let e = RuleSet::from_sources(vec![
+            ("a.toml".into(), GOOD.into()),
+            ("b.toml".into(), GOOD.into()),
+        ])
+        .unwrap_err();
+        assert_eq!(e[0].file, "b.toml");
+        assert!(e[0].message.contains("duplicate rule id"));
+    }
+
+    #[test]
+    fn embedded_rules_are_clean() {
+        let set = RuleSet::embedded().unwrap_or_else(|e| {
+            panic!(
+                "{}",
+                e.iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        });
+        assert!(set.rules.len() >= 28);
+    }
+}

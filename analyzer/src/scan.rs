@@ -1,0 +1,351 @@
+//! Reading one input: logs are scanned line by line against every rule pattern
+//! at once (one RegexSet, compiled once per run); small files are kept for fact
+//! extraction. Memory is bounded by the line cap, the hit caps and the small-file
+//! budget, whatever the input's size.
+
+use crate::facts::Evidence;
+use crate::input::{Kind, Problem, Sink};
+use crate::logs;
+use crate::rules::RuleSet;
+use regex::{Regex, RegexSet};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, BufRead, BufReader, Read};
+
+pub const MAX_LINE: usize = 64 * 1024;
+pub const SMALL_FILE: u64 = 4 << 20;
+pub const SMALL_TOTAL: u64 = 96 << 20;
+const FIRST_HITS: usize = 3;
+
+/// All rule log patterns, compiled once for a run and shared by every input.
+pub struct Patterns {
+    set: RegexSet,
+    /// set index -> (rule, clause, the clause's source filter)
+    map: Vec<(usize, usize, Vec<String>)>,
+    milestones: Vec<(&'static str, Regex)>,
+}
+
+/// Lines that are not causes but tell the analyzer something (progress, times).
+const MILESTONES: &[(&str, &str)] = &[
+    (
+        "x509-time",
+        r"current time (\S+) is (before|after) (\S+?)[\s,;]",
+    ),
+    ("registered", r"(?i)successfully registered node"),
+    ("joined", r"This node has joined the cluster"),
+    (
+        "k3s-agent-running",
+        r"(?i)k3s agent is (?:up and )?running|Connecting to proxy.*url=|Tunnel server egress proxy",
+    ),
+];
+
+impl Patterns {
+    pub fn new(rules: &RuleSet) -> Patterns {
+        let mut pats = Vec::new();
+        let mut map = Vec::new();
+        for (ri, r) in rules.rules.iter().enumerate() {
+            for (ci, c) in r.clauses.iter().enumerate() {
+                for p in &c.logs {
+                    pats.push(p.as_str().to_string());
+                    map.push((ri, ci, c.sources.clone()));
+                }
+            }
+        }
+        let set = regex::RegexSetBuilder::new(&pats)
+            .size_limit(64 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .expect("rule patterns compiled individually");
+        let milestones = MILESTONES
+            .iter()
+            .map(|(n, p)| (*n, Regex::new(p).expect("built-in")))
+            .collect();
+        Patterns {
+            set,
+            map,
+            milestones,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub file: String,
+    pub line: u64,
+    pub text: String,
+    pub source: &'static str,
+}
+
+impl Hit {
+    pub fn evidence(&self) -> Evidence {
+        Evidence::new(&self.file, Some(self.line), self.text.clone())
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Hits {
+    pub count: u64,
+    pub first: Vec<Hit>,
+    pub last: Option<Hit>,
+}
+
+impl Hits {
+    fn add(&mut self, h: Hit) {
+        self.count += 1;
+        if self.first.len() < FIRST_HITS {
+            self.first.push(h);
+        } else {
+            self.last = Some(h);
+        }
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Hit> {
+        self.first.iter().chain(self.last.iter())
+    }
+}
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct LogStat {
+    pub file: String,
+    pub source: &'static str,
+    pub lines: u64,
+    pub bytes: u64,
+}
+
+/// What one input yielded before facts are computed.
+pub struct Scanned {
+    pub hits: HashMap<(usize, usize), Hits>,
+    pub milestones: BTreeMap<&'static str, Hits>,
+    pub small: BTreeMap<String, Vec<u8>>,
+    pub logs: Vec<LogStat>,
+    pub problems: Vec<Problem>,
+    pub kind: Option<Kind>,
+}
+
+pub struct Scanner<'p> {
+    pats: &'p Patterns,
+    pub out: Scanned,
+    small_bytes: u64,
+}
+
+impl<'p> Scanner<'p> {
+    pub fn new(pats: &'p Patterns) -> Self {
+        Scanner {
+            pats,
+            out: Scanned {
+                hits: HashMap::new(),
+                milestones: BTreeMap::new(),
+                small: BTreeMap::new(),
+                logs: Vec::new(),
+                problems: Vec::new(),
+                kind: None,
+            },
+            small_bytes: 0,
+        }
+    }
+
+    fn line(&mut self, file: &str, file_source: &'static str, n: u64, raw: &str) {
+        let decoded;
+        let text = match logs::decode_docker(raw) {
+            Some(d) => {
+                decoded = d;
+                decoded.as_str()
+            }
+            None => raw,
+        };
+        if self.pats.set.is_match(text) {
+            let source = logs::source_of(raw, file_source);
+            for idx in self.pats.set.matches(text).iter() {
+                let (ri, ci, srcs) = &self.pats.map[idx];
+                if !logs::source_matches(source, srcs) {
+                    continue;
+                }
+                let (ri, ci) = (*ri, *ci);
+                self.out.hits.entry((ri, ci)).or_default().add(Hit {
+                    file: file.to_string(),
+                    line: n,
+                    text: text.to_string(),
+                    source,
+                });
+            }
+        }
+        for (name, re) in &self.pats.milestones {
+            if re.is_match(text) {
+                self.out.milestones.entry(name).or_default().add(Hit {
+                    file: file.to_string(),
+                    line: n,
+                    text: raw.to_string(),
+                    source: logs::source_of(raw, file_source),
+                });
+            }
+        }
+    }
+
+    /// Scan a stream line by line with a bounded line buffer.
+    fn scan(&mut self, file: &str, source: &'static str, r: &mut dyn Read) -> io::Result<()> {
+        let mut br = BufReader::with_capacity(256 * 1024, r);
+        let mut buf: Vec<u8> = Vec::with_capacity(1024);
+        let mut stat = LogStat {
+            file: file.to_string(),
+            source,
+            ..Default::default()
+        };
+        let mut overflow = false;
+        loop {
+            let chunk = match br.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.out.logs.push(stat);
+                    return Err(e);
+                }
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
+                Some(p) => (p + 1, true),
+                None => (chunk.len(), false),
+            };
+            if !overflow {
+                let room = MAX_LINE.saturating_sub(buf.len());
+                buf.extend_from_slice(&chunk[..take.min(room)]);
+                overflow = take > room;
+            }
+            br.consume(take);
+            stat.bytes += take as u64;
+            if done {
+                stat.lines += 1;
+                let text = String::from_utf8_lossy(&buf);
+                self.line(
+                    file,
+                    source,
+                    stat.lines,
+                    text.trim_end_matches(['\n', '\r']),
+                );
+                buf.clear();
+                overflow = false;
+            }
+        }
+        if !buf.is_empty() {
+            stat.lines += 1;
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            self.line(file, source, stat.lines, text.trim_end());
+        }
+        self.out.logs.push(stat);
+        Ok(())
+    }
+
+    fn keep(&mut self, path: &str, r: &mut dyn Read) -> io::Result<Vec<u8>> {
+        let mut v = Vec::new();
+        r.take(SMALL_FILE).read_to_end(&mut v)?;
+        let mut rest = [0u8; 1];
+        if r.read(&mut rest)? > 0 {
+            self.out.problems.push(Problem {
+                path: path.into(),
+                problem: format!(
+                    "larger than {} MiB; only the start was used for facts",
+                    SMALL_FILE >> 20
+                ),
+            });
+        }
+        Ok(v)
+    }
+
+    fn store(&mut self, path: &str, v: Vec<u8>) {
+        if self.small_bytes + v.len() as u64 > SMALL_TOTAL {
+            self.out.problems.push(Problem {
+                path: path.into(),
+                problem: "small-file budget used up; not used for facts".into(),
+            });
+            return;
+        }
+        self.small_bytes += v.len() as u64;
+        self.out.small.insert(path.to_string(), v);
+    }
+}
+
+enum Class {
+    Small,
+    Log(&'static str),
+    /// Unknown text: scanned as a log and, when small, kept for facts too.
+    Both(&'static str),
+}
+
+fn pod_source(path: &str) -> &'static str {
+    let pod = path.split('/').nth(4).unwrap_or("");
+    if [
+        "flannel",
+        "calico",
+        "cilium",
+        "weave",
+        "kube-router",
+        "canal",
+        "antrea",
+    ]
+    .iter()
+    .any(|n| pod.contains(n))
+    {
+        "cni"
+    } else if pod.contains("kube-proxy") {
+        "kube-proxy"
+    } else {
+        "any"
+    }
+}
+
+fn classify(path: &str) -> Class {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if path == bundle::MANIFEST || path == bundle::LISTINGS || path.starts_with("probes/") {
+        return Class::Small;
+    }
+    if let Some(cmd) = path.strip_prefix(bundle::COMMANDS_DIR) {
+        return match cmd {
+            "journal-kubelet.out" => Class::Log("kubelet"),
+            c if c.starts_with("journal-k3s") => Class::Log("k3s"),
+            "journal-containerd.out" => Class::Log("containerd"),
+            "dmesg.out" => Class::Log("kernel"),
+            c if c.ends_with(".err") => Class::Log("any"),
+            _ => Class::Small,
+        };
+    }
+    if let Some(f) = path.strip_prefix(bundle::FILES_DIR) {
+        if f.starts_with("var/log/pods/") {
+            return Class::Log(pod_source(path));
+        }
+        if f.starts_with("var/log/") || name.ends_with(".log") {
+            return Class::Log(match name {
+                n if n.starts_with("kubelet") => "kubelet",
+                n if n.starts_with("k3s") => "k3s",
+                n if n.starts_with("containerd") => "containerd",
+                _ => "any",
+            });
+        }
+        return Class::Small;
+    }
+    if path.starts_with(bundle::EXTRA_DIR) && name == "node.yaml" {
+        return Class::Small;
+    }
+    Class::Both("any")
+}
+
+impl Sink for Scanner<'_> {
+    fn entry(&mut self, path: &str, size: Option<u64>, data: &mut dyn Read) -> io::Result<()> {
+        match classify(path) {
+            Class::Small => {
+                let v = self.keep(path, data)?;
+                self.store(path, v);
+            }
+            Class::Log(src) => self.scan(path, src, data)?,
+            Class::Both(src) => {
+                if size.is_some_and(|s| s <= SMALL_FILE) {
+                    let v = self.keep(path, data)?;
+                    self.scan(path, src, &mut &v[..])?;
+                    self.store(path, v);
+                } else {
+                    self.scan(path, src, data)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,324 @@
+//! From facts and log hits to findings, and from findings to a verdict.
+//! Evidence is weighed, not first-match-wins: causes score by noisy-OR over
+//! their findings, a stronger cause masks the symptoms it explains, log-only
+//! findings are resolved when facts show the node has since passed that phase,
+//! and ties go to the earlier phase (the root cause comes first).
+
+use crate::facts::{Evidence, Facts};
+use crate::model::{self, Severity};
+use crate::report::{Finding, FindingStatus, PhaseResult, PhaseStatus, Status, Verdict};
+use crate::rules::RuleSet;
+use crate::scan::Scanned;
+use std::collections::BTreeMap;
+
+pub fn findings(rules: &RuleSet, s: &Scanned, facts: &Facts) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (ri, rule) in rules.rules.iter().enumerate() {
+        let mut fired = false;
+        let (mut from_logs, mut from_facts) = (false, false);
+        let mut evidence: Vec<Evidence> = Vec::new();
+        let mut fact_values = BTreeMap::new();
+        let mut count = 0;
+        for (ci, c) in rule.clauses.iter().enumerate() {
+            let hits = s.hits.get(&(ri, ci));
+            let logs_ok = c.logs.is_empty() || hits.is_some_and(|h| h.count > 0);
+            let facts_ok =
+                c.facts.iter().all(|f| f.eval(facts)) && !c.unless.iter().any(|f| f.eval(facts));
+            if !(logs_ok && facts_ok) {
+                continue;
+            }
+            fired = true;
+            if let Some(h) = hits {
+                from_logs = true;
+                count += h.count;
+                evidence.extend(h.all().map(|h| h.evidence()));
+            }
+            for cond in &c.facts {
+                from_facts = true;
+                if let Some(f) = facts.get(&cond.name) {
+                    fact_values.insert(cond.name.clone(), f.value.to_string());
+                    evidence.extend(f.evidence.iter().cloned());
+                }
+            }
+        }
+        if !fired {
+            continue;
+        }
+        evidence.dedup();
+        let mut seen = Vec::new();
+        evidence.retain(|e| {
+            let k = (e.file.clone(), e.line, e.text.clone());
+            let new = !seen.contains(&k);
+            seen.push(k);
+            new
+        });
+        evidence.truncate(8);
+        let basis = match (from_logs, from_facts) {
+            (true, true) => "logs+facts",
+            (true, false) => "logs",
+            _ => "facts",
+        };
+        out.push(Finding {
+            rule_id: rule.raw.id.clone(),
+            cause: rule.raw.cause.clone(),
+            phase: rule.raw.phase,
+            severity: rule.raw.severity,
+            // Agreement of logs and facts is stronger than either alone.
+            confidence: if basis == "logs+facts" {
+                (rule.raw.confidence + 0.05).min(0.99)
+            } else {
+                rule.raw.confidence
+            },
+            title: rule.raw.title.clone(),
+            basis,
+            status: FindingStatus::Active,
+            note: None,
+            count,
+            facts: fact_values,
+            evidence,
+        });
+    }
+    out
+}
+
+/// Phases that facts (not old log lines) show as passed, with why.
+fn passed_by_facts(facts: &Facts, s: &Scanned) -> [Option<(String, Vec<Evidence>)>; 6] {
+    let ev = |n: &str| facts.get(n).map(|f| f.evidence.clone()).unwrap_or_default();
+    let mut p: [Option<(String, Vec<Evidence>)>; 6] = Default::default();
+    let ready = facts.str("node.ready") == Some("True");
+    let fresh = facts.num("node.heartbeat_age_s").is_none_or(|a| a < 600.0);
+    if ready
+        && fresh
+        && facts.bool("node.unschedulable") == Some(false)
+        && facts.num("node.blocking_taint_count") == Some(0.0)
+        && facts.num("node.capacity_pods").is_none_or(|n| n > 0.0)
+    {
+        p[5] = Some((
+            "Ready, schedulable, no blocking taints".into(),
+            ev("node.blocking_taints"),
+        ));
+    }
+    if ready && fresh {
+        p[4] = Some(("the Node is Ready".into(), ev("node.ready")));
+    }
+    if facts.bool("node.present") == Some(true) {
+        p[3] = Some(("the Node object exists".into(), ev("node.present")));
+    } else if let Some(h) = s.milestones.get("registered").and_then(|h| h.first.first()) {
+        p[3] = Some(("the kubelet registered the node".into(), vec![h.evidence()]));
+    }
+    if p[3].is_some() {
+        p[2] = Some(("a later phase passed".into(), Vec::new()));
+    } else if facts.bool("join.kubelet_conf_present") == Some(true) {
+        p[2] = Some((
+            "the kubelet has its cluster kubeconfig".into(),
+            ev("join.kubelet_conf_present"),
+        ));
+    } else if let Some(h) = s.milestones.get("joined").and_then(|h| h.first.first()) {
+        p[2] = Some(("kubeadm join completed".into(), vec![h.evidence()]));
+    }
+    if p[2].is_some() {
+        p[1] = Some(("a later phase passed".into(), Vec::new()));
+    }
+    p
+}
+
+pub struct Weighed {
+    pub verdict: Verdict,
+    pub ladder: Vec<PhaseResult>,
+    pub findings: Vec<Finding>,
+}
+
+pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) -> Weighed {
+    let passed = passed_by_facts(facts, s);
+    // Only a Ready node with fresh heartbeats proves the earlier phases hold now;
+    // a Node object alone may be from before today's failure.
+    let facts_pass_max = if passed[5].is_some() {
+        5
+    } else if passed[4].is_some() {
+        4
+    } else {
+        0
+    };
+    // Old log lines from phases the node has since passed are history.
+    for f in fs.iter_mut() {
+        if f.basis == "logs"
+            && (f.phase as usize) <= facts_pass_max
+            && f.severity >= Severity::Warning
+        {
+            f.status = FindingStatus::Resolved;
+            f.note = Some(format!(
+                "seen in logs, but the node has since passed phase {facts_pass_max} ({})",
+                model::phase_id(facts_pass_max as u8)
+            ));
+        }
+    }
+    fs.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.confidence.total_cmp(&a.confidence))
+            .then(a.phase.cmp(&b.phase))
+            .then(a.rule_id.cmp(&b.rule_id))
+    });
+    // Masks: a stronger active error explains the symptoms it lists.
+    let mut masks: Vec<(String, Vec<String>)> = Vec::new();
+    for f in fs.iter_mut() {
+        if f.status != FindingStatus::Active {
+            continue;
+        }
+        if let Some((by, _)) = masks.iter().find(|(_, m)| m.contains(&f.cause)) {
+            f.status = FindingStatus::Masked;
+            f.note = Some(format!("a symptom of {by}"));
+            continue;
+        }
+        if f.severity == Severity::Error {
+            if let Some(r) = rules.get(&f.rule_id) {
+                if !r.raw.masks.is_empty() {
+                    masks.push((f.cause.clone(), r.raw.masks.clone()));
+                }
+            }
+        }
+    }
+    // Second pass: masks found later can still cover earlier-sorted findings.
+    for f in fs.iter_mut() {
+        if f.status == FindingStatus::Active {
+            if let Some((by, _)) = masks
+                .iter()
+                .find(|(by, m)| m.contains(&f.cause) && *by != f.cause)
+            {
+                f.status = FindingStatus::Masked;
+                f.note = Some(format!("a symptom of {by}"));
+            }
+        }
+    }
+    // Cause scores: noisy-OR over active error findings.
+    let mut scores: BTreeMap<&str, (f64, u8, usize)> = BTreeMap::new();
+    for (i, f) in fs
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.status == FindingStatus::Active && f.severity == Severity::Error)
+    {
+        let e = scores.entry(f.cause.as_str()).or_insert((0.0, f.phase, i));
+        e.0 = 1.0 - (1.0 - e.0) * (1.0 - f.confidence);
+        e.1 = e.1.min(f.phase);
+    }
+    let primary = scores
+        .iter()
+        .max_by(|a, b| {
+            a.1 .0
+                .total_cmp(&b.1 .0)
+                .then(b.1 .1.cmp(&a.1 .1))
+                .then(b.1 .2.cmp(&a.1 .2))
+        })
+        .map(|(c, (score, _, i))| (c.to_string(), *score, *i));
+    let failed_phases: Vec<u8> = fs
+        .iter()
+        .filter(|f| f.status == FindingStatus::Active && f.severity == Severity::Error)
+        .map(|f| f.phase)
+        .collect();
+    let ladder: Vec<PhaseResult> = model::PHASES
+        .iter()
+        .map(|(n, id, _)| {
+            let n = *n;
+            if failed_phases.contains(&n) {
+                let ev: Vec<Evidence> = fs
+                    .iter()
+                    .filter(|f| {
+                        f.phase == n
+                            && f.status == FindingStatus::Active
+                            && f.severity == Severity::Error
+                    })
+                    .flat_map(|f| f.evidence.first().cloned())
+                    .take(3)
+                    .collect();
+                let causes: Vec<&str> = fs
+                    .iter()
+                    .filter(|f| {
+                        f.phase == n
+                            && f.status == FindingStatus::Active
+                            && f.severity == Severity::Error
+                    })
+                    .map(|f| f.cause.as_str())
+                    .collect();
+                PhaseResult {
+                    phase: n,
+                    id,
+                    status: PhaseStatus::Failed,
+                    note: format!("broken by {}", dedup(causes).join(", ")),
+                    evidence: ev,
+                }
+            } else if let Some((why, ev)) = &passed[n as usize] {
+                PhaseResult {
+                    phase: n,
+                    id,
+                    status: PhaseStatus::Passed,
+                    note: why.clone(),
+                    evidence: ev.iter().take(3).cloned().collect(),
+                }
+            } else {
+                PhaseResult {
+                    phase: n,
+                    id,
+                    status: PhaseStatus::Unknown,
+                    note: "no evidence either way".into(),
+                    evidence: Vec::new(),
+                }
+            }
+        })
+        .collect();
+    let verdict = match primary {
+        Some((cause, score, i)) => {
+            let f = &fs[i];
+            let r = rules.get(&f.rule_id);
+            Verdict {
+                status: Status::Failed,
+                phase: Some(f.phase),
+                phase_name: Some(model::phase_id(f.phase)),
+                cause: Some(cause),
+                confidence: Some((score * 100.0).round() / 100.0),
+                rule_id: Some(f.rule_id.clone()),
+                title: f.title.clone(),
+                fix: r.map(|r| r.raw.fix.clone()).unwrap_or_default(),
+                evidence: f.evidence.iter().take(4).cloned().collect(),
+            }
+        }
+        None if passed[5].is_some() => Verdict {
+            status: Status::Joined,
+            phase: None,
+            phase_name: None,
+            cause: None,
+            confidence: None,
+            rule_id: None,
+            title: "The node is joined: Ready, schedulable, no blocking taints".into(),
+            fix: Vec::new(),
+            evidence: passed[4].as_ref().map(|p| p.1.clone()).unwrap_or_default(),
+        },
+        None => {
+            let unknown: Vec<String> = ladder
+                .iter()
+                .filter(|p| p.status == PhaseStatus::Unknown)
+                .map(|p| p.id.to_string())
+                .collect();
+            let title = if fs.iter().any(|f| f.status == FindingStatus::Active) {
+                "No failure cause stands out; see the warnings below"
+            } else {
+                "No rule matched and the node's state is not known"
+            };
+            Verdict { status: Status::Inconclusive, phase: None, phase_name: None, cause: None, confidence: None, rule_id: None, title: format!("{title} (phases without evidence: {})", if unknown.is_empty() { "none".into() } else { unknown.join(", ") }), fix: vec!["Collect a full bundle on the node with `sudo nodejoin-collect` (include `--node-yaml` from a control-plane machine if the node cannot reach the API server).".into()], evidence: Vec::new() }
+        }
+    };
+    Weighed {
+        verdict,
+        ladder,
+        findings: fs,
+    }
+}
+
+fn dedup(v: Vec<&str>) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for x in v {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
