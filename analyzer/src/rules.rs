@@ -351,7 +351,7 @@ sources = ["kubelet"]
     fn errors_name_file_and_line() {
         let typo = GOOD.replace("sources =", "source =");
         let e = compile("t.toml", &typo).unwrap_err();
-        assert_eq!(e[0].line, 15, "{e:?}");
+        assert_eq!(e[0].line, 13, "{e:?}");
         assert!(e[0].message.contains("unknown field `source`"), "{e:?}");
 
         let bad = GOOD
@@ -361,7 +361,7 @@ sources = ["kubelet"]
         let e = compile("t.toml", &bad).unwrap_err();
         let msgs: Vec<String> = e.iter().map(|e| e.to_string()).collect();
         assert!(
-            msgs.iter().any(|m| m.starts_with("t.toml:14: bad regex")),
+            msgs.iter().any(|m| m.starts_with("t.toml:12: bad regex")),
             "{msgs:?}"
         );
         assert!(
