@@ -2,7 +2,7 @@
 //! Evidence is weighed, not first-match-wins: causes score by noisy-OR over
 //! their findings, a stronger cause masks the symptoms it explains, log-only
 //! findings are resolved when facts show the node has since passed that phase,
-//! and ties go to the earlier phase (the root cause comes first).
+//! and among strong causes the earliest broken phase is the root cause.
 
 use crate::facts::{Evidence, Facts};
 use crate::model::{self, Severity};
@@ -201,14 +201,25 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
         e.0 = 1.0 - (1.0 - e.0) * (1.0 - f.confidence);
         e.1 = e.1.min(f.phase);
     }
+    // Among strong causes the earliest broken phase is the root: nothing after
+    // it can pass until it is fixed. Weak ones only win when nothing is strong.
+    const STRONG: f64 = 0.6;
+    let rank = |a: &(f64, u8, usize), b: &(f64, u8, usize)| {
+        let (sa, sb) = (a.0 >= STRONG, b.0 >= STRONG);
+        let by_phase = if sa && sb {
+            b.1.cmp(&a.1)
+        } else {
+            std::cmp::Ordering::Equal
+        };
+        sa.cmp(&sb)
+            .then(by_phase)
+            .then(a.0.total_cmp(&b.0))
+            .then(b.1.cmp(&a.1))
+            .then(b.2.cmp(&a.2))
+    };
     let primary = scores
         .iter()
-        .max_by(|a, b| {
-            a.1 .0
-                .total_cmp(&b.1 .0)
-                .then(b.1 .1.cmp(&a.1 .1))
-                .then(b.1 .2.cmp(&a.1 .2))
-        })
+        .max_by(|a, b| rank(a.1, b.1))
         .map(|(c, (score, _, i))| (c.to_string(), *score, *i));
     let failed_phases: Vec<u8> = fs
         .iter()
