@@ -96,10 +96,11 @@ pub fn run(r: &Run) -> Output {
     let pid = child.id() as i32;
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
-    let spool = Spool::new(r.cap, r.spool_dir, r.name);
+    let mut spool = Spool::new(r.cap, r.spool_dir, r.name);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let _ = tx.send(pump(stdout, spool));
+        let res = copy_raw(stdout, &mut spool).map(|_| spool);
+        let _ = tx.send(res);
     });
     let (etx, erx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -141,10 +142,16 @@ pub fn run(r: &Run) -> Output {
         kill_group(pid);
     }
     let grace = Duration::from_secs(2);
-    if let Ok(Ok((spool, redactions))) = rx.recv_timeout(grace) {
+    if let Ok(Ok(spool)) = rx.recv_timeout(grace) {
         out.stdout_total = spool.total();
-        out.redactions = redactions;
-        out.stdout = spool.finish(u64::MAX).ok();
+        if let Some((kept, n)) = spool
+            .finish(u64::MAX)
+            .and_then(|k| redact_kept(k, r.spool_dir, r.name))
+            .ok()
+        {
+            out.redactions = n;
+            out.stdout = Some(kept);
+        }
     }
     if let Ok(e) = erx.recv_timeout(grace) {
         let mut red = Redactor::new();
@@ -162,9 +169,51 @@ fn kill_group(pid: i32) {
     }
 }
 
+/// Copy a stream into the spool unchanged: only the part the spool keeps is
+/// redacted later (`redact_kept`), so a 120 MiB journal cut to 32 MiB costs
+/// one pass of redaction over 32 MiB.
+pub fn copy_raw(mut src: impl Read, spool: &mut Spool) -> io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match src.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => spool.write_all(&buf[..n])?,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Redact what a spool kept. When its start was cut off, the redactor assumes
+/// nothing about the state before (see `Redactor::after_cut`).
+pub fn redact_kept(kept: Kept, dir: &Path, name: &str) -> io::Result<(Kept, u64)> {
+    let red = if kept.cut > 0 {
+        Redactor::after_cut()
+    } else {
+        Redactor::new()
+    };
+    let cut = kept.cut;
+    let (spool, n) = redact_into(
+        kept.reader,
+        Spool::new(u64::MAX, dir, &format!("{name}.r")),
+        red,
+    )?;
+    let mut k = spool.finish(u64::MAX)?;
+    k.cut = cut;
+    Ok((k, n))
+}
+
 /// Copy a stream through the redactor into the spool, line by line.
-pub fn pump(mut src: impl Read, mut spool: Spool) -> io::Result<(Spool, u64)> {
-    let mut red = Redactor::new();
+pub fn pump(src: impl Read, spool: Spool) -> io::Result<(Spool, u64)> {
+    redact_into(src, spool, Redactor::new())
+}
+
+/// Copy a stream through `red` into the spool, line by line with bounded lines.
+pub fn redact_into(
+    mut src: impl Read,
+    mut spool: Spool,
+    mut red: Redactor,
+) -> io::Result<(Spool, u64)> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut carry: Vec<u8> = Vec::new();
     let mut out = Vec::with_capacity(128 * 1024);
@@ -181,6 +230,9 @@ pub fn pump(mut src: impl Read, mut spool: Spool) -> io::Result<(Spool, u64)> {
                 Some(p) => {
                     carry.extend_from_slice(&chunk[..=p]);
                     red.line(&carry, &mut out);
+                    if red.take_discard() {
+                        spool.clear()?;
+                    }
                     carry.clear();
                     chunk = &chunk[p + 1..];
                 }
@@ -188,6 +240,9 @@ pub fn pump(mut src: impl Read, mut spool: Spool) -> io::Result<(Spool, u64)> {
                     carry.extend_from_slice(chunk);
                     if carry.len() > LINE_CAP {
                         red.line(&carry, &mut out);
+                        if red.take_discard() {
+                            spool.clear()?;
+                        }
                         carry.clear();
                     }
                     continue;
@@ -201,6 +256,9 @@ pub fn pump(mut src: impl Read, mut spool: Spool) -> io::Result<(Spool, u64)> {
         };
         for l in whole.split_inclusive(|b| *b == b'\n') {
             red.line(l, &mut out);
+            if red.take_discard() {
+                spool.clear()?;
+            }
         }
         carry.extend_from_slice(rest);
         if out.len() >= 64 * 1024 {

@@ -16,6 +16,12 @@ pub const KEY_BLOCK_MARK: &[u8] = b"# nodejoin-collect: private key block remove
 #[derive(Default)]
 pub struct Redactor {
     in_key_block: bool,
+    /// The text starts somewhere inside a stream (a log cut to its newest
+    /// part), so it may start inside a key block. Cleared at the first marker.
+    after_cut: bool,
+    /// Set when everything emitted so far must be thrown away: an END marker
+    /// came before any BEGIN, so the text so far was the tail of a key block.
+    discard: bool,
     /// Secrets replaced and key blocks dropped so far.
     pub count: u64,
 }
@@ -33,10 +39,42 @@ fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return None;
+    let (&first, rest) = needle.split_first()?;
+    let mut i = 0;
+    while let Some(p) = hay.get(i..)?.iter().position(|b| *b == first) {
+        let at = i + p;
+        if hay[at + 1..].starts_with(rest) {
+            return Some(at);
+        }
+        i = at + 1;
     }
-    hay.windows(needle.len()).position(|w| w == needle)
+    None
+}
+
+/// Bytes where a secret can start: the hot loop skips everything else.
+const TRIGGER: [bool; 256] = {
+    let mut t = [false; 256];
+    let s = b".K-tTpPsScCbB";
+    let mut i = 0;
+    while i < s.len() {
+        t[s[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// Cheap second-byte test before the full keyword match.
+fn may_start_keyword(b: u8, next: u8) -> bool {
+    let n = next | 0x20;
+    match b | 0x20 {
+        b't' => n == b'o',
+        b'p' => n == b'a',
+        b's' => n == b'e',
+        b'c' => n == b'l' || n == b'e',
+        b'b' => n == b'e',
+        b'-' => next == b'-',
+        _ => false,
+    }
 }
 
 /// End of a value that starts at `i`: stops at white space, quotes, commas,
@@ -97,6 +135,20 @@ impl Redactor {
         Self::default()
     }
 
+    /// A redactor for text that starts after a cut (see `take_discard`).
+    pub fn after_cut() -> Self {
+        Redactor {
+            after_cut: true,
+            ..Self::default()
+        }
+    }
+
+    /// True once: the caller must drop all output it has so far, because it
+    /// was the tail of a key block whose BEGIN was cut off.
+    pub fn take_discard(&mut self) -> bool {
+        std::mem::take(&mut self.discard)
+    }
+
     /// True while inside a private key block that began on an earlier line.
     pub fn in_key_block(&self) -> bool {
         self.in_key_block
@@ -105,6 +157,24 @@ impl Redactor {
     /// Scrub one line (with or without its newline) and append it to `out`.
     pub fn line(&mut self, line: &[u8], out: &mut Vec<u8>) {
         let mut line = line;
+        if self.after_cut && find(line, b"PRIVATE KEY").is_some() {
+            self.after_cut = false;
+            let end = find_key_end(line);
+            let begin = find_key_begin(line);
+            if let (Some(e), b) = (end, begin) {
+                if b.is_none_or(|b| e < b) {
+                    // The stream was cut inside a key block: all before is key.
+                    self.discard = true;
+                    self.count += 1;
+                    out.clear();
+                    out.extend_from_slice(KEY_BLOCK_MARK);
+                    line = &line[e..];
+                    if line.iter().all(|b| b.is_ascii_whitespace()) {
+                        return;
+                    }
+                }
+            }
+        }
         if self.in_key_block {
             match find_key_end(line) {
                 Some(end) => {
@@ -119,7 +189,13 @@ impl Redactor {
         }
         // Key blocks starting on this line.
         let mut owned;
-        if let Some(start) = find_key_begin(line) {
+        // `PRIVATE KEY` is rare in logs; `-----BEGIN` is searched only then.
+        let begin = if find(line, b"PRIVATE KEY").is_some() {
+            find_key_begin(line)
+        } else {
+            None
+        };
+        if let Some(start) = begin {
             self.count += 1;
             let prefix = &line[..start];
             let rest = &line[start..];
@@ -224,13 +300,19 @@ pub fn secret_spans(line: &[u8]) -> Vec<(usize, usize)> {
         .unwrap_or(n);
     while i < n {
         let b = line[i];
+        if !TRIGGER[b as usize] {
+            i += 1;
+            continue;
+        }
+        let next = if i + 1 < n { line[i + 1] } else { 0 };
         // Bootstrap token: [a-z0-9]{6}\.[a-z0-9]{16}; the secret is the second half.
-        if b == b'.' && i >= 6 && i + 16 < n + 1 {
-            let id_ok = line[i - 6..i].iter().all(|c| is_token_char(*c))
-                && (i == 6 || !is_alnum(line[i - 7]));
+        if b == b'.' {
             let sec_end = i + 17;
-            if id_ok
+            if i >= 6
                 && sec_end <= n
+                && is_token_char(line[i - 1])
+                && line[i - 6..i].iter().all(|c| is_token_char(*c))
+                && (i == 6 || !is_alnum(line[i - 7]))
                 && line[i + 1..sec_end].iter().all(|c| is_token_char(*c))
                 && (sec_end == n || !is_alnum(line[sec_end]))
             {
@@ -238,9 +320,15 @@ pub fn secret_spans(line: &[u8]) -> Vec<(usize, usize)> {
                 i = sec_end;
                 continue;
             }
+            i += 1;
+            continue;
         }
         // k3s secure token: K10<sha256 hex>::<user>:<password>
-        if b == b'K' && line[i..].starts_with(b"K10") && (i == 0 || !is_alnum(line[i - 1])) {
+        if b == b'K'
+            && next == b'1'
+            && line[i..].starts_with(b"K10")
+            && (i == 0 || !is_alnum(line[i - 1]))
+        {
             let hex_end = i
                 + 3
                 + line[i + 3..]
@@ -254,7 +342,7 @@ pub fn secret_spans(line: &[u8]) -> Vec<(usize, usize)> {
                 continue;
             }
         }
-        if matches!(b | 0x20, b'-' | b't' | b'p' | b's' | b'c' | b'b') || b == b'-' {
+        if may_start_keyword(b, next) {
             if let Some((s, e)) = keyword_value(line, i, line_start) {
                 spans.push((s, e));
                 i = e.max(i + 1);
@@ -430,6 +518,32 @@ mod tests {
         for l in lines {
             assert_eq!(r(l), l);
         }
+    }
+
+    #[test]
+    fn a_cut_inside_a_key_block_drops_the_tail_of_the_key() {
+        let mut red = Redactor::after_cut();
+        let mut out = Vec::new();
+        for l in [
+            "MIIEowIBAAKCAQEAkeyline1\n",
+            "keyline2keyline2\n",
+            "-----END RSA PRIVATE KEY-----\n",
+            "after the key\n",
+        ] {
+            red.line(l.as_bytes(), &mut out);
+            if red.take_discard() {
+                // The caller drops what it wrote before; `out` restarts with the mark.
+            }
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains("keyline"), "{text}");
+        assert!(text.ends_with("after the key\n"));
+        // A cut that is not inside a block changes nothing.
+        let mut red = Redactor::after_cut();
+        assert_eq!(
+            String::from_utf8(red.text(b"plain\n-----BEGIN CERTIFICATE-----\n")).unwrap(),
+            "plain\n-----BEGIN CERTIFICATE-----\n"
+        );
     }
 
     #[test]

@@ -56,6 +56,21 @@ impl Spool {
         }
     }
 
+    /// Forget everything written so far.
+    pub fn clear(&mut self) -> io::Result<()> {
+        self.mem.clear();
+        self.total = 0;
+        if let Some(r) = self.ring.as_mut() {
+            for f in &mut r.files {
+                f.set_len(0)?;
+                f.seek(SeekFrom::Start(0))?;
+            }
+            r.lens = [0, 0];
+            r.cur = 0;
+        }
+        Ok(())
+    }
+
     /// Bytes written so far.
     pub fn total(&self) -> u64 {
         self.total

@@ -465,3 +465,55 @@ fn operator_includes_and_node_yaml() {
     );
     assert_no_secrets(&entries, &[]);
 }
+
+#[test]
+fn a_cut_through_a_private_key_block_leaks_none_of_it() {
+    let t = tempfile::tempdir().unwrap();
+    let (root, bin, out) = (
+        t.path().join("root"),
+        t.path().join("bin"),
+        t.path().join("out"),
+    );
+    fs::create_dir_all(&out).unwrap();
+    testkit::kubeadm_pi(&root, &PiOptions::new("pi-cut"));
+    // 2 MiB of log, then a key block whose start lies before the newest 1 MiB
+    // and whose end lies after it, then 1 MiB more of log.
+    let filler = |n: usize, tag: &str| -> String {
+        (0..n).map(|i| format!("2026-11-24T05:00:00.000001+0000 pi-cut kubelet[1]: I1124 {tag} line {i:06} with ordinary text\n")).collect()
+    };
+    let key_lines: Vec<String> = (0..400).map(|i| format!("2026-11-24T05:00:01.000001+0000 pi-cut sh[9]: KEYMATERIAL{i:04}ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop\n")).collect();
+    let mut log = filler(24000, "before");
+    log.push_str("2026-11-24T05:00:01.000001+0000 pi-cut sh[9]: -----BEGIN RSA PRIVATE KEY-----\n");
+    log.push_str(&key_lines.concat());
+    log.push_str("2026-11-24T05:00:01.000001+0000 pi-cut sh[9]: -----END RSA PRIVATE KEY-----\n");
+    // Enough newer log that the newest 1 MiB starts 20 KB before the block's end.
+    let mut after = String::new();
+    let mut n = 0;
+    while after.len() < (1 << 20) - 20_000 {
+        after.push_str(&format!("2026-11-24T05:00:00.000001+0000 pi-cut kubelet[1]: I1124 after line {n:06} with ordinary text\n"));
+        n += 1;
+    }
+    let last = format!("after line {:06} with ordinary text", n - 1);
+    log.push_str(&after);
+    let keyblock_end = log.len() - after.len();
+    let keyblock_start = keyblock_end - key_lines.concat().len();
+    assert!(
+        log.len() - (1 << 20) > keyblock_start && log.len() - (1 << 20) < keyblock_end,
+        "the cut must fall inside the block"
+    );
+    fake_tools(&bin, &t.path().join("data"), &[("kubelet", log.clone())]);
+    put(&root, "/var/log/syslog", &log);
+    let r = collect(&root, &bin, &out, &["--max-log-size", "1M", "--no-network"]);
+    let entries = testkit::untar(&r.bundle.unwrap());
+    for path in ["commands/journal-kubelet.out", "files/var/log/syslog"] {
+        let text = entry(&entries, path);
+        assert!(
+            !text.contains("KEYMATERIAL"),
+            "{path}: key lines survived the cut"
+        );
+        assert!(text.contains("private key block removed"), "{path}");
+        assert!(text.trim_end().ends_with(&last), "{path}");
+    }
+    let m = manifest(&entries);
+    assert!(item(&m, "cmd:journal-kubelet").redactions >= 1);
+}
