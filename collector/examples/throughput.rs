@@ -2,6 +2,8 @@
 //! node's journal): redaction, CRC-32, and deflate at each level.
 //! `F=FILE cargo run --profile tiny -p collector --example throughput`
 
+#![allow(clippy::print_stdout)]
+
 use std::time::Instant;
 fn main() {
     let path = std::env::var("F")

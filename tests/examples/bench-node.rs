@@ -2,6 +2,8 @@
 //! kubelet journal of the requested size in real kubelet/journald wording.
 //! `cargo run -p testkit --example bench-node -- DIR [MIB]`
 
+#![allow(clippy::print_stdout)]
+
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use testkit::{fake_tools, PiOptions};

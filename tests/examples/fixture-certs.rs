@@ -4,6 +4,8 @@
 //! Only public certificates are written; keys are thrown away, as the collector
 //! would have stripped them.
 
+#![allow(clippy::print_stdout)]
+
 use std::path::Path;
 use testkit::{base64, kubelet_certs, put};
 
