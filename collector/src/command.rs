@@ -144,10 +144,9 @@ pub fn run(r: &Run) -> Output {
     let grace = Duration::from_secs(2);
     if let Ok(Ok(spool)) = rx.recv_timeout(grace) {
         out.stdout_total = spool.total();
-        if let Some((kept, n)) = spool
+        if let Ok((kept, n)) = spool
             .finish(u64::MAX)
             .and_then(|k| redact_kept(k, r.spool_dir, r.name))
-            .ok()
         {
             out.redactions = n;
             out.stdout = Some(kept);
