@@ -32,7 +32,6 @@ fn main() {
     c.update(&data);
     let e = t.elapsed().as_secs_f64();
     println!("crc32: {:.2}s {:.0} MB/s", e, data.len() as f64 / e / 1e6);
-    let t = Instant::now();
     for level in [1, 3, 4, 5, 6] {
         let t = Instant::now();
         let mut g = collector::gzip::GzWriter::new(Vec::new(), level, 0).unwrap();
