@@ -433,6 +433,38 @@ fn identity(c: &mut Ctx, facts: &mut Facts) {
     }
 }
 
+/// A presence fact: true when one of `paths` is in the bundle; false when it is
+/// not and the collector looked (`expected`, and the manifest says missing, or
+/// there is no manifest to say otherwise).
+#[allow(clippy::too_many_arguments)]
+fn presence(
+    c: &Ctx,
+    facts: &mut Facts,
+    fact: &str,
+    paths: &[&String],
+    expected: bool,
+    host_path: &str,
+    what: &str,
+) {
+    if let Some(p) = paths.iter().find(|p| c.has(p)) {
+        facts.set_bool(
+            fact,
+            true,
+            Some(Evidence::new(p, None, format!("{what} exists"))),
+        );
+    } else if expected && (c.missing_file(host_path) || c.manifest.is_none()) {
+        facts.set_bool(
+            fact,
+            false,
+            Some(Evidence::new(
+                bundle::MANIFEST,
+                None,
+                format!("{host_path} does not exist"),
+            )),
+        );
+    }
+}
+
 /// `Id=kubelet.service` blocks of `systemctl show`.
 fn unit_props(c: &Ctx, unit: &str) -> Option<(BTreeMap<String, String>, Evidence)> {
     let p = bundle::command_path("systemctl-show", "out");
@@ -486,25 +518,15 @@ fn kubelet_and_runtime(c: &mut Ctx, facts: &mut Facts) {
     }
     let cfg = f("/var/lib/kubelet/config.yaml");
     let cfg_text = c.text(&cfg);
-    if cfg_text.is_some() {
-        facts.set_bool(
-            "kubelet.config_present",
-            true,
-            Some(Evidence::new(&cfg, None, "kubelet config exists")),
-        );
-    } else if flavor == Some("kubeadm")
-        && (c.missing_file("/var/lib/kubelet/config.yaml") || c.manifest.is_none())
-    {
-        facts.set_bool(
-            "kubelet.config_present",
-            false,
-            Some(Evidence::new(
-                bundle::MANIFEST,
-                None,
-                "/var/lib/kubelet/config.yaml does not exist",
-            )),
-        );
-    }
+    presence(
+        c,
+        facts,
+        "kubelet.config_present",
+        &[&cfg],
+        flavor == Some("kubeadm"),
+        "/var/lib/kubelet/config.yaml",
+        "kubelet config",
+    );
     let yaml_key = |t: &str, key: &str| {
         t.lines().find_map(|l| {
             l.trim()
@@ -660,49 +682,25 @@ fn kubelet_and_runtime(c: &mut Ctx, facts: &mut Facts) {
         f("/etc/kubernetes/kubelet.conf"),
         f("/var/lib/rancher/k3s/agent/kubelet.kubeconfig"),
     ];
-    if let Some(p) = kubelet_conf.iter().find(|p| c.has(p)) {
-        facts.set_bool(
-            "join.kubelet_conf_present",
-            true,
-            Some(Evidence::new(
-                p,
-                None,
-                "the kubelet's cluster kubeconfig exists",
-            )),
-        );
-    } else if flavor.is_some()
-        && (c.missing_file("/etc/kubernetes/kubelet.conf") || c.manifest.is_none())
-    {
-        facts.set_bool(
-            "join.kubelet_conf_present",
-            false,
-            Some(Evidence::new(
-                bundle::MANIFEST,
-                None,
-                "/etc/kubernetes/kubelet.conf does not exist",
-            )),
-        );
-    }
+    presence(
+        c,
+        facts,
+        "join.kubelet_conf_present",
+        &[&kubelet_conf[0], &kubelet_conf[1]],
+        flavor.is_some(),
+        "/etc/kubernetes/kubelet.conf",
+        "the kubelet's cluster kubeconfig",
+    );
     let boot = f("/etc/kubernetes/bootstrap-kubelet.conf");
-    if c.has(&boot) {
-        facts.set_bool(
-            "join.bootstrap_conf_present",
-            true,
-            Some(Evidence::new(&boot, None, "bootstrap kubeconfig exists")),
-        );
-    } else if flavor == Some("kubeadm")
-        && (c.missing_file("/etc/kubernetes/bootstrap-kubelet.conf") || c.manifest.is_none())
-    {
-        facts.set_bool(
-            "join.bootstrap_conf_present",
-            false,
-            Some(Evidence::new(
-                bundle::MANIFEST,
-                None,
-                "/etc/kubernetes/bootstrap-kubelet.conf does not exist",
-            )),
-        );
-    }
+    presence(
+        c,
+        facts,
+        "join.bootstrap_conf_present",
+        &[&boot],
+        flavor == Some("kubeadm"),
+        "/etc/kubernetes/bootstrap-kubelet.conf",
+        "bootstrap kubeconfig",
+    );
 }
 
 fn cni(c: &mut Ctx, facts: &mut Facts) {

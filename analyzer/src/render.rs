@@ -2,7 +2,7 @@
 //! Text from bundles is untrusted: control characters are escaped so a log
 //! line cannot drive the operator's terminal.
 
-use crate::report::{FindingStatus, PhaseStatus, Report, Status};
+use crate::report::{PhaseStatus, Report, Status};
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 
 /// Escape control characters (ANSI escapes, C1 codes, backspaces) for display.
@@ -161,23 +161,8 @@ pub fn text(r: &Report, style: &Style) -> String {
                 crate::model::Severity::Warning => Color::Yellow,
                 crate::model::Severity::Info => Color::Blue,
             };
-            let status = match f.status {
-                FindingStatus::Active => "active".to_string(),
-                FindingStatus::Masked => "masked".to_string(),
-                FindingStatus::Resolved => "resolved".to_string(),
-            };
-            let ev = f
-                .evidence
-                .first()
-                .map(|e| {
-                    format!(
-                        "{}{}: {}",
-                        e.file,
-                        e.line.map(|l| format!(":{l}")).unwrap_or_default(),
-                        e.text
-                    )
-                })
-                .unwrap_or_default();
+            let status = f.status.name();
+            let ev = f.evidence.first().map(|e| e.quoted()).unwrap_or_default();
             let ev = if f.count > 1 {
                 format!("{ev} (+{} more lines)", f.count - 1)
             } else {
@@ -188,7 +173,7 @@ pub fn text(r: &Report, style: &Style) -> String {
                 cell(style, &f.rule_id, None),
                 cell(style, &f.phase.to_string(), None),
                 cell(style, &f.cause, None),
-                cell(style, &status, None),
+                cell(style, status, None),
                 cell(style, &ev, None),
             ]);
         }
@@ -267,23 +252,8 @@ pub fn markdown(r: &Report) -> String {
     if !r.findings.is_empty() {
         o.push_str("\n| severity | rule | phase | cause | status | evidence |\n|---|---|---|---|---|---|\n");
         for f in &r.findings {
-            let ev = f
-                .evidence
-                .first()
-                .map(|e| {
-                    format!(
-                        "{}{}: {}",
-                        e.file,
-                        e.line.map(|l| format!(":{l}")).unwrap_or_default(),
-                        e.text
-                    )
-                })
-                .unwrap_or_default();
-            let st = match f.status {
-                FindingStatus::Active => "active",
-                FindingStatus::Masked => "masked",
-                FindingStatus::Resolved => "resolved",
-            };
+            let ev = f.evidence.first().map(|e| e.quoted()).unwrap_or_default();
+            let st = f.status.name();
             o.push_str(&format!(
                 "| {} | {} | {} | {} | {st} | {} |\n",
                 f.severity.name(),

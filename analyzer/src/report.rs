@@ -14,6 +14,18 @@ pub enum Status {
     Inconclusive,
 }
 
+impl crate::facts::Evidence {
+    /// `file:line: text`, as reports quote it.
+    pub fn quoted(&self) -> String {
+        format!(
+            "{}{}: {}",
+            self.file,
+            self.line.map(|l| format!(":{l}")).unwrap_or_default(),
+            self.text
+        )
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
     pub status: Status,
@@ -37,6 +49,16 @@ pub enum PhaseStatus {
     Unknown,
 }
 
+impl PhaseStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            PhaseStatus::Passed => "passed",
+            PhaseStatus::Failed => "failed",
+            PhaseStatus::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PhaseResult {
     pub phase: u8,
@@ -55,6 +77,16 @@ pub enum FindingStatus {
     Masked,
     /// Seen in logs, but facts show the node has since passed this phase.
     Resolved,
+}
+
+impl FindingStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingStatus::Active => "active",
+            FindingStatus::Masked => "masked",
+            FindingStatus::Resolved => "resolved",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

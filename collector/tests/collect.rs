@@ -31,6 +31,17 @@ fn collect(root: &Path, bin: &Path, out_dir: &Path, extra: &[&str]) -> Run {
     Run { out, bundle }
 }
 
+/// `root`, a bin directory named `bin`, and an existing `out` in the temp dir.
+fn dirs(t: &tempfile::TempDir, bin: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let (root, bin, out) = (
+        t.path().join("root"),
+        t.path().join(bin),
+        t.path().join("out"),
+    );
+    fs::create_dir_all(&out).unwrap();
+    (root, bin, out)
+}
+
 fn manifest(entries: &[(String, Vec<u8>)]) -> Manifest {
     let m = entries
         .iter()
@@ -57,12 +68,7 @@ fn entry<'a>(entries: &'a [(String, Vec<u8>)], path: &str) -> &'a str {
 #[test]
 fn kubeadm_pi_bundle_is_complete_bounded_and_safe() {
     let t = tempfile::tempdir().unwrap();
-    let (root, bin, out) = (
-        t.path().join("root"),
-        t.path().join("bin"),
-        t.path().join("out"),
-    );
-    fs::create_dir_all(&out).unwrap();
+    let (root, bin, out) = dirs(&t, "bin");
     // The NTP server is 3 days ahead of the node; the API server 2 hours behind.
     let ntp = testkit::NtpServer::start(3.0 * 86400.0);
     let https = testkit::HttpsServer::start(&t.path().join("https"), -7200.0);
@@ -161,12 +167,7 @@ fn kubeadm_pi_bundle_is_complete_bounded_and_safe() {
 #[test]
 fn k3s_agent_bundle() {
     let t = tempfile::tempdir().unwrap();
-    let (root, bin, out) = (
-        t.path().join("root"),
-        t.path().join("bin"),
-        t.path().join("out"),
-    );
-    fs::create_dir_all(&out).unwrap();
+    let (root, bin, out) = dirs(&t, "bin");
     let mut o = PiOptions::new("pi-k3s-2");
     o.api = "https://127.0.0.1:1".into(); // nothing listens: refused
     let certs = testkit::k3s_pi(&root, &o);
@@ -214,12 +215,7 @@ fn k3s_agent_bundle() {
 #[test]
 fn hanging_command_is_killed_with_its_process_group() {
     let t = tempfile::tempdir().unwrap();
-    let (root, bin, out) = (
-        t.path().join("root"),
-        t.path().join("bin"),
-        t.path().join("out"),
-    );
-    fs::create_dir_all(&out).unwrap();
+    let (root, bin, out) = dirs(&t, "bin");
     testkit::kubeadm_pi(&root, &PiOptions::new("pi-hang"));
     let pids = t.path().join("pids");
     // A child in the background holds stdout open; the foreground one hangs.
@@ -249,11 +245,7 @@ fn hanging_command_is_killed_with_its_process_group() {
 #[test]
 fn missing_tools_and_missing_files_still_give_a_bundle() {
     let t = tempfile::tempdir().unwrap();
-    let (root, bin, out) = (
-        t.path().join("root"),
-        t.path().join("emptybin"),
-        t.path().join("out"),
-    );
+    let (root, bin, out) = dirs(&t, "emptybin");
     fs::create_dir_all(&bin).unwrap();
     fs::create_dir_all(&root).unwrap();
     fs::create_dir_all(&out).unwrap();
@@ -312,12 +304,7 @@ fn unwritable_output_fails_clearly_and_leaves_nothing() {
 #[test]
 fn logs_keep_their_newest_part_within_the_cap() {
     let t = tempfile::tempdir().unwrap();
-    let (root, bin, out) = (
-        t.path().join("root"),
-        t.path().join("bin"),
-        t.path().join("out"),
-    );
-    fs::create_dir_all(&out).unwrap();
+    let (root, bin, out) = dirs(&t, "bin");
     testkit::kubeadm_pi(&root, &PiOptions::new("pi-big"));
     let mut big = String::new();
     let mut i = 0;
@@ -360,12 +347,7 @@ fn logs_keep_their_newest_part_within_the_cap() {
 fn permission_errors_are_recorded_not_fatal() {
     let t = tempfile::tempdir().unwrap();
     fs::set_permissions(t.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let (root, bin, out) = (
-        t.path().join("root"),
-        t.path().join("bin"),
-        t.path().join("out"),
-    );
-    fs::create_dir_all(&out).unwrap();
+    let (root, bin, out) = dirs(&t, "bin");
     fs::set_permissions(&out, fs::Permissions::from_mode(0o777)).unwrap();
     testkit::kubeadm_pi(&root, &PiOptions::new("pi-user"));
     fake_cmd(
@@ -425,12 +407,7 @@ fn unsafe_geteuid() -> u32 {
 #[test]
 fn operator_includes_and_node_yaml() {
     let t = tempfile::tempdir().unwrap();
-    let (root, bin, out) = (
-        t.path().join("root"),
-        t.path().join("bin"),
-        t.path().join("out"),
-    );
-    fs::create_dir_all(&out).unwrap();
+    let (root, bin, out) = dirs(&t, "bin");
     fs::create_dir_all(&root).unwrap();
     fs::create_dir_all(&bin).unwrap();
     let join = t.path().join("join.log");
@@ -469,12 +446,7 @@ fn operator_includes_and_node_yaml() {
 #[test]
 fn a_cut_through_a_private_key_block_leaks_none_of_it() {
     let t = tempfile::tempdir().unwrap();
-    let (root, bin, out) = (
-        t.path().join("root"),
-        t.path().join("bin"),
-        t.path().join("out"),
-    );
-    fs::create_dir_all(&out).unwrap();
+    let (root, bin, out) = dirs(&t, "bin");
     testkit::kubeadm_pi(&root, &PiOptions::new("pi-cut"));
     // 2 MiB of log, then a key block whose start lies before the newest 1 MiB
     // and whose end lies after it, then 1 MiB more of log.
