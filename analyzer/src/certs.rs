@@ -11,6 +11,8 @@ pub struct Cert {
     pub not_before: i64,
     pub not_after: i64,
     pub is_ca: bool,
+    /// Subject alternative names: `DNS:name`, `IP:addr`.
+    pub sans: Vec<String>,
     pub der: Vec<u8>,
 }
 
@@ -21,8 +23,13 @@ impl Cert {
     }
 
     pub fn describe(&self) -> String {
+        let sans = if self.sans.is_empty() {
+            String::new()
+        } else {
+            format!(" SANs {}", self.sans.join(","))
+        };
         format!(
-            "subject {} issuer {} NotBefore {} NotAfter {}",
+            "subject {} issuer {}{sans} NotBefore {} NotAfter {}",
             self.subject,
             self.issuer,
             fmt_time(self.not_before),
@@ -57,6 +64,25 @@ fn from_der(file: &str, der: &[u8]) -> Option<Cert> {
         .and_then(|a| a.as_str().ok())
         .unwrap_or("")
         .to_string();
+    let sans = match c.subject_alternative_name() {
+        Ok(Some(ext)) => ext
+            .value
+            .general_names
+            .iter()
+            .filter_map(|n| match n {
+                GeneralName::DNSName(d) => Some(format!("DNS:{d}")),
+                GeneralName::IPAddress(b) if b.len() == 4 => Some(format!(
+                    "IP:{}",
+                    std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3])
+                )),
+                GeneralName::IPAddress(b) if b.len() == 16 => <[u8; 16]>::try_from(*b)
+                    .ok()
+                    .map(|a| format!("IP:{}", std::net::Ipv6Addr::from(a))),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     Some(Cert {
         file: file.to_string(),
         subject: c.subject().to_string(),
@@ -65,6 +91,7 @@ fn from_der(file: &str, der: &[u8]) -> Option<Cert> {
         not_before: c.validity().not_before.timestamp(),
         not_after: c.validity().not_after.timestamp(),
         is_ca: c.is_ca(),
+        sans,
         der: der.to_vec(),
     })
 }
@@ -136,6 +163,17 @@ mod tests {
         let other = testkit::kubelet_certs("pi-1", 1_795_000_000, 1_826_000_000);
         let (other_ca, _) = parse("old-ca.crt", other.ca_pem.as_bytes());
         assert!(!certs[0].signed_by(&other_ca[0]), "same DN, different key");
+    }
+
+    #[test]
+    fn sans_are_recorded() {
+        let (pem, _) = testkit::server_cert();
+        let (c, _) = parse("srv.crt", pem.as_bytes());
+        assert_eq!(
+            c[0].sans,
+            vec!["DNS:localhost".to_string(), "IP:127.0.0.1".to_string()]
+        );
+        assert!(c[0].describe().contains("SANs DNS:localhost,IP:127.0.0.1"));
     }
 
     #[test]
