@@ -132,3 +132,35 @@ fn every_cause_has_a_rule_and_every_fixture_a_rule() {
         );
     }
 }
+
+/// Each log pattern must match a line of its rule's fail fixture: no pattern
+/// goes untested, and each is shown a message in its real wording.
+#[test]
+fn every_log_pattern_has_an_example_line() {
+    let rules = RuleSet::embedded().unwrap();
+    let mut missing = Vec::new();
+    for rule in &rules.rules {
+        let base = fixtures().join(&rule.raw.id);
+        let mut text = String::new();
+        let mut stack = vec![base.join("fail.log"), base.join("fail")];
+        while let Some(p) = stack.pop() {
+            if p.is_dir() {
+                stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            } else if let Ok(t) = std::fs::read(&p) {
+                text.push_str(&String::from_utf8_lossy(&t));
+            }
+        }
+        for c in &rule.clauses {
+            for re in &c.logs {
+                if !text.lines().any(|l| re.is_match(l)) {
+                    missing.push(format!("{}: {}", rule.raw.id, re.as_str()));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "patterns with no example line in their fail fixture:\n{}",
+        missing.join("\n")
+    );
+}
