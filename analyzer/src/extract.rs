@@ -170,10 +170,22 @@ fn clock_state(c: &mut Ctx, facts: &mut Facts) {
             }
         }
     }
-    let probe =
-        c.s.small
-            .get(bundle::CLOCK)
-            .and_then(|b| serde_json::from_slice::<bundle::ClockProbe>(b).ok());
+    let probe = match c
+        .s
+        .small
+        .get(bundle::CLOCK)
+        .map(|b| serde_json::from_slice::<bundle::ClockProbe>(b))
+    {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            c.problems.push(Problem {
+                path: bundle::CLOCK.into(),
+                problem: format!("unreadable ({e}); clock offsets are missing"),
+            });
+            None
+        }
+        None => None,
+    };
     if let Some(p) = &probe {
         if let Some(r) = p.rtc_present {
             facts.set_bool(

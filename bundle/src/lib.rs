@@ -1,5 +1,8 @@
 //! The contract between `nodejoin-collect` and `nodejoin`: the bundle layout and
 //! `manifest.json`. The format is documented in `docs/bundle-format.md`.
+//!
+//! Readers ignore fields they do not know: a newer collector may add optional
+//! fields without changing the format version.
 
 pub mod time;
 
@@ -30,7 +33,6 @@ pub fn command_path(id: &str, stream: &str) -> String {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub format: String,
     pub version: u32,
@@ -46,7 +48,6 @@ pub struct Manifest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Collector {
     pub name: String,
     pub version: String,
@@ -57,7 +58,6 @@ pub struct Collector {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Host {
     pub hostname: String,
     /// The Kubernetes node name the collector settled on, and why.
@@ -70,7 +70,6 @@ pub struct Host {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Options {
     pub since_seconds: u64,
     pub command_timeout_ms: u64,
@@ -81,7 +80,6 @@ pub struct Options {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Totals {
     pub items: u64,
     pub bytes: u64,
@@ -139,7 +137,6 @@ impl Outcome {
 
 /// One thing the collector attempted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Item {
     /// Stable id, e.g. `file:/etc/os-release` or `cmd:journal-kubelet`.
     pub id: String,
@@ -191,7 +188,6 @@ impl Item {
 
 /// `probes/clock.json`: the node clock and what it was measured against.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ClockProbe {
     pub node_time: String,
     pub node_time_unix_ms: i64,
@@ -204,7 +200,6 @@ pub struct ClockProbe {
 /// A measured offset. `offset_ms` is node clock minus reference clock:
 /// positive means the node is ahead. The truth lies within `offset_ms +- bound_ms`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Offset {
     /// `sntp` or `https-date`.
     pub method: String,
@@ -224,13 +219,11 @@ pub struct Offset {
 
 /// `probes/reachability.json`: TCP connects to the configured API endpoints.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Reachability {
     pub endpoints: Vec<Endpoint>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Endpoint {
     pub url: String,
     pub configured_in: String,
@@ -246,7 +239,6 @@ pub struct Endpoint {
 
 /// One directory listing entry in `listings.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ListingEntry {
     pub name: String,
     /// `file`, `dir`, `link`, `socket`, `other`.
@@ -272,6 +264,13 @@ mod tests {
             command_path("journal-kubelet", "out"),
             "commands/journal-kubelet.out"
         );
+    }
+
+    #[test]
+    fn readers_accept_fields_they_do_not_know() {
+        let j = r#"{"node_time":"2026-11-24T06:00:00Z","node_time_unix_ms":1,"offsets":[],"added_later":true}"#;
+        let c: ClockProbe = serde_json::from_str(j).unwrap();
+        assert_eq!(c.node_time_unix_ms, 1);
     }
 
     #[test]
