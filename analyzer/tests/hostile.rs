@@ -230,6 +230,12 @@ fn malformed_pem_yaml_and_json_are_findings_not_crashes() {
         "{}",
         problems(&v)
     );
+    assert!(
+        problems(&v).contains("probes/clock.json")
+            && problems(&v).contains("clock offsets are missing"),
+        "{}",
+        problems(&v)
+    );
     assert_eq!(v["verdict"]["cause"], "pleg-unhealthy");
     // The human report escapes the terminal control sequences from the log.
     let o = run(&["analyze", d.to_str().unwrap()]);
