@@ -366,7 +366,11 @@ fn permission_errors_are_recorded_not_fatal() {
             .find(|p| Path::new(p).exists())
             .expect("setpriv (util-linux)");
         let mut c = Command::new(setpriv);
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN]);
+        // A copy nobody can reach, wherever the checkout lives.
+        let exe = t.path().join("nodejoin-collect");
+        fs::copy(BIN, &exe).unwrap();
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&exe);
         c
     } else {
         fs::set_permissions(&secret_conf, fs::Permissions::from_mode(0o000)).unwrap();
