@@ -1233,14 +1233,13 @@ fn inferred_clock(c: &mut Ctx, facts: &mut Facts, certs: &[Cert]) {
         }
     }
     if let Some(h) = c.s.milestones.get("x509-time") {
-        let re = regex::Regex::new(r"current time (\S+) is (before|after) (\S+?)[\s,;]")
-            .expect("built-in");
+        static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        let re = RE.get_or_init(|| regex::Regex::new(crate::scan::X509_TIME).expect("built-in"));
         for hit in h.all() {
-            if let Some(m) = re.captures(&format!("{} ", hit.text)) {
-                if let (Some(now), Some(bound)) = (
-                    crate::logs::parse_iso(&m[1]),
-                    crate::logs::parse_iso(m[3].trim_end_matches(['"', '\\'])),
-                ) {
+            if let Some(m) = re.captures(&hit.text) {
+                if let (Some(now), Some(bound)) =
+                    (crate::logs::parse_iso(&m[1]), crate::logs::parse_iso(&m[3]))
+                {
                     if &m[2] == "before" && bound - now > 600.0 {
                         cands.push((now - bound, hit.evidence()));
                     }

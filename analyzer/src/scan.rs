@@ -24,12 +24,13 @@ pub struct Patterns {
     milestones: Vec<(&'static str, Regex)>,
 }
 
+/// An x509 validity error that states both clocks (node's, and the bound).
+pub const X509_TIME: &str =
+    r"current time ([0-9][0-9T:.Z+-]*) is (before|after) ([0-9][0-9T:.Z+-]*)";
+
 /// Lines that are not causes but tell the analyzer something (progress, times).
 const MILESTONES: &[(&str, &str)] = &[
-    (
-        "x509-time",
-        r"current time (\S+) is (before|after) (\S+?)[\s,;]",
-    ),
+    ("x509-time", X509_TIME),
     ("registered", r"(?i)successfully registered node"),
     ("joined", r"This node has joined the cluster"),
     (

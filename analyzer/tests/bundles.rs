@@ -137,3 +137,39 @@ fn summary(r: &analyzer::report::Report) -> String {
     }
     s
 }
+
+#[test]
+fn offsets_are_inferred_from_registration_time_and_x509_errors() {
+    let rules = RuleSet::embedded().unwrap();
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let put = |p: &str, c: &str| {
+        std::fs::create_dir_all(d.join(p).parent().unwrap()).unwrap();
+        std::fs::write(d.join(p), c).unwrap();
+    };
+    // Collected at 2026-11-24T06:00:00Z. The API server created the Node at
+    // 2026-11-23T06:00:00Z (cluster clock); the kubelet logged the registration
+    // at 04:00:00 on its own clock: the node is two hours behind.
+    put("probes/clock.json", "{\"node_time\":\"2026-11-24T06:00:00.000000Z\",\"node_time_unix_ms\":1795500000000,\"offsets\":[]}");
+    put("commands/kubectl-get-node.out", "apiVersion: v1\nkind: Node\nmetadata:\n  name: pi-node-1\n  creationTimestamp: \"2026-11-23T06:00:00Z\"\n");
+    put("commands/journal-kubelet.out", "2026-11-23T04:00:00.000000+0000 pi-node-1 kubelet[812]: I1123 04:00:00.000000     812 kubelet_node_status.go:79] \"Successfully registered node\" node=\"pi-node-1\"\n");
+    let r = analyze(&[d.to_path_buf()], &rules, &Options::default())
+        .remove(0)
+        .unwrap();
+    assert_eq!(
+        r.facts["clock.inferred_offset_s"],
+        analyzer::facts::Value::Num(-7200.0)
+    );
+
+    // An x509 error that states both clocks.
+    put("commands/kubectl-get-node.out", "");
+    put("commands/journal-kubelet.out", "2026-11-24T05:58:01.000000+0000 pi-node-1 kubelet[812]: E1124 05:58:01.000000     812 kubelet_node_status.go:96] \"Unable to register node with API server\" err=\"Post \\\"https://127.0.0.1:6443/api/v1/nodes\\\": x509: certificate has expired or is not yet valid: current time 2026-11-24T05:58:01Z is before 2026-11-27T06:00:00Z\"\n");
+    let r = analyze(&[d.to_path_buf()], &rules, &Options::default())
+        .remove(0)
+        .unwrap();
+    assert_eq!(
+        r.facts["clock.inferred_offset_s"],
+        analyzer::facts::Value::Num(-259319.0)
+    );
+    assert_eq!(r.verdict.cause.as_deref(), Some("clock-drift"));
+}
