@@ -33,10 +33,6 @@ const MILESTONES: &[(&str, &str)] = &[
     ("x509-time", X509_TIME),
     ("registered", r"(?i)successfully registered node"),
     ("joined", r"This node has joined the cluster"),
-    (
-        "k3s-agent-running",
-        r"(?i)k3s agent is (?:up and )?running|Connecting to proxy.*url=|Tunnel server egress proxy",
-    ),
 ];
 
 impl Patterns {

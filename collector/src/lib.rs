@@ -1100,11 +1100,7 @@ fn collect_into(
     };
     let data = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
     // The manifest is always written, even past the total cap.
-    let mut h = tar::Header::new_gnu();
-    h.set_size(data.len() as u64);
-    h.set_mode(0o644);
-    h.set_mtime(w.mtime);
-    w.tar.append_data(&mut h, bundle::MANIFEST, &data[..])?;
+    w.add(bundle::MANIFEST, data.len() as u64, &data[..])?;
     let gz = w.tar.into_inner()?;
     let buf = gz.finish()?;
     let file = buf.into_inner().map_err(|e| e.into_error())?;
@@ -1227,7 +1223,6 @@ fn run_probes(ctx: &Ctx) -> (ClockProbe, Reachability, Vec<Item>) {
     };
     let mut reach = Reachability::default();
     let mut items = Vec::new();
-    let t = Instant::now();
     let timeout = opts.timeout.min(Duration::from_secs(5));
     let mut probe_item = |id: String, src: &str, err: Option<String>, ms: u64| {
         let mut it = Item::new(id, Kind::Probe, src);
@@ -1302,7 +1297,6 @@ fn run_probes(ctx: &Ctx) -> (ClockProbe, Reachability, Vec<Item>) {
         );
         clock.offsets.push(o);
     }
-    let _ = t;
     (clock, reach, items)
 }
 

@@ -374,9 +374,6 @@ fn keyword_value(line: &[u8], i: usize, line_start: usize) -> Option<(usize, usi
         let mut j = i + kw.len();
         // The key must end here (`token-file` and `tokens` are other keys).
         if j < line.len() && (is_alnum(line[j]) || line[j] == b'-' || line[j] == b'_') {
-            if *form == Form::Assign || *form == Form::AlwaysAssign {
-                // allow `token_data`? no: only exact keys
-            }
             return None;
         }
         if j < line.len() && line[j] == b'"' {
