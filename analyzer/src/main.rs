@@ -320,6 +320,12 @@ fn main() -> ExitCode {
             for x in &raw.references {
                 s.push_str(&format!("  {x}\n"));
             }
+            if !raw.origin.is_empty() {
+                s.push_str("\nWording taken from:\n");
+                for x in &raw.origin {
+                    s.push_str(&format!("  {x}\n"));
+                }
+            }
             s.push_str(&format!("\nSource: {}\n", r.file));
             let _ = write!(out, "{s}");
             ExitCode::SUCCESS

@@ -26,6 +26,9 @@ pub struct RawRule {
     pub explanation: String,
     pub fix: Vec<String>,
     pub references: Vec<String>,
+    /// Where the log wording comes from: `repo path (versions)`, one per source.
+    #[serde(default)]
+    pub origin: Vec<String>,
     /// Causes that this rule, when it fires as an error, explains as symptoms.
     #[serde(default)]
     pub masks: Vec<String>,
