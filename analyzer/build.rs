@@ -9,6 +9,7 @@ fn main() {
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "phases.toml"))
         .collect();
     files.sort();
     let mut out = String::from("pub const EMBEDDED: &[(&str, &str)] = &[\n");
@@ -24,6 +25,14 @@ fn main() {
         .unwrap();
     }
     out.push_str("];\n");
+    let phases = dir.join("phases.toml");
+    println!("cargo:rerun-if-changed={}", phases.display());
+    writeln!(
+        out,
+        "pub const PHASES: &str = include_str!({:?});",
+        phases.canonicalize().unwrap().display().to_string()
+    )
+    .unwrap();
     std::fs::write(
         std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded_rules.rs"),
         out,

@@ -1,20 +1,21 @@
 //! nodejoin's analyzer as a library: read inputs (bundles, directories, pasted
 //! logs), compute facts, apply the rule set, weigh the findings into a verdict.
 
-pub mod certs;
 pub mod extract;
 pub mod facts;
 pub mod input;
-pub mod logs;
 pub mod model;
-pub mod node;
+pub mod parse;
+pub mod paste;
+pub mod phases;
+pub mod policy;
 pub mod render;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod verdict;
 
-use facts::{Evidence, Facts, Value};
+use facts::{Evidence, Facts};
 use input::{InputError, Limits};
 use rayon::prelude::*;
 use report::{AnalyzerInfo, InputStats, Report};
@@ -42,12 +43,7 @@ fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, Input
     scanned.problems.splice(0..0, problems);
     scanned.kind = Some(kind);
     let mut facts = Facts::default();
-    let mut ctx = extract::Ctx {
-        s: &scanned,
-        collected: None,
-        manifest: None,
-        problems: Vec::new(),
-    };
+    let mut ctx = extract::Ctx::new(&scanned);
     extract::all(&mut ctx, &mut facts);
     let extra = std::mem::take(&mut ctx.problems);
     scanned.problems.extend(extra);
@@ -67,7 +63,7 @@ fn cross_input(stages: &mut [Result<Stage, InputError>]) {
         .map(|s| {
             s.as_ref().ok().and_then(|s| {
                 Some((
-                    s.facts.str("identity.machine_id")?.to_string(),
+                    s.facts.str(facts::keys::IDENTITY_MACHINE_ID)?.to_string(),
                     s.path.display().to_string(),
                 ))
             })
@@ -84,7 +80,7 @@ fn cross_input(stages: &mut [Result<Stage, InputError>]) {
             .collect();
         if ids.iter().flatten().count() > 1 {
             let ev = Evidence::new(
-                &bundle::file_path("/etc/machine-id"),
+                &bundle::file_path(bundle::layout::host::MACHINE_ID),
                 Some(1),
                 if others.is_empty() {
                     format!("machine-id {id} is unique among the inputs")
@@ -100,8 +96,8 @@ fn cross_input(stages: &mut [Result<Stage, InputError>]) {
                 },
             );
             st.facts.set(
-                "identity.machine_id_shared",
-                Value::Bool(!others.is_empty()),
+                facts::keys::IDENTITY_MACHINE_ID_SHARED,
+                !others.is_empty(),
                 Some(ev),
             );
         }

@@ -39,6 +39,19 @@ pub struct Verdict {
     pub fix: Vec<String>,
     /// The primary finding's strongest evidence.
     pub evidence: Vec<Evidence>,
+    /// Other causes the evidence fits, less likely, most likely first.
+    pub alternatives: Vec<AltCause>,
+    /// What would tell the cause and its alternatives apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distinguish: Option<String>,
+}
+
+/// A less likely cause of the same evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct AltCause {
+    pub cause: String,
+    pub phase: u8,
+    pub confidence: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

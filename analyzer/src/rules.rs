@@ -13,6 +13,11 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 }
 
+/// `rules/phases.toml`: what proves a phase passed (read by `phases`).
+pub const PHASES_TOML: &str = embedded::PHASES;
+/// Files in a rules directory that are not rules.
+pub const NOT_RULES: &[&str] = &["phases.toml"];
+
 /// A rule file as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,7 +37,23 @@ pub struct RawRule {
     /// Causes that this rule, when it fires as an error, explains as symptoms.
     #[serde(default)]
     pub masks: Vec<String>,
+    /// Other causes the same evidence fits, each less likely than `cause`.
+    #[serde(default)]
+    pub alternatives: Vec<Alternative>,
+    /// What would tell `cause` and the alternatives apart.
+    #[serde(default)]
+    pub distinguish: Option<String>,
     pub when: Vec<RawClause>,
+}
+
+/// A less likely cause of the same evidence.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alternative {
+    pub cause: String,
+    /// Defaults to the cause's first phase.
+    pub phase: Option<u8>,
+    pub confidence: f64,
 }
 
 /// One way the rule can fire: any log pattern (if given) and all facts (if given)
@@ -50,18 +71,13 @@ pub struct RawClause {
     pub unless: Vec<String>,
 }
 
-pub const SOURCES: &[&str] = &[
-    "kubelet",
-    "k3s",
-    "containerd",
-    "kubeadm",
-    "kernel",
-    "cni",
-    "kube-proxy",
-    "scheduler",
-    "kubectl",
-    "any",
-];
+/// Names a clause's `sources` may use.
+pub fn source_names() -> Vec<&'static str> {
+    bundle::layout::Source::ALL
+        .iter()
+        .map(|s| s.name())
+        .collect()
+}
 
 #[derive(Debug)]
 pub struct Clause {
@@ -164,6 +180,31 @@ pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             errors.push(err(line_of(text, k), format!("missing documentation: {k}")));
         }
     }
+    for a in &raw.alternatives {
+        match model::cause(&a.cause) {
+            None => errors.push(err(
+                line_of(text, &a.cause),
+                format!("alternative names unknown cause {:?}", a.cause),
+            )),
+            Some(c) if a.phase.is_some_and(|p| !c.1.contains(&p)) => errors.push(err(
+                line_of(text, &a.cause),
+                format!("alternative {} belongs to phase {:?}", c.0, c.1),
+            )),
+            _ => {}
+        }
+        if !(0.05..=1.0).contains(&a.confidence) || a.confidence > raw.confidence {
+            errors.push(err(
+                line_of(text, &a.cause),
+                "an alternative's confidence must be 0.05-1 and below the rule's".into(),
+            ));
+        }
+    }
+    if !raw.alternatives.is_empty() && raw.distinguish.is_none() {
+        errors.push(err(
+            line_of(text, "alternatives"),
+            "alternatives need `distinguish`: what tells them apart".into(),
+        ));
+    }
     for m in &raw.masks {
         if model::cause(m).is_none() {
             errors.push(err(line_of(text, m), format!("masks unknown cause {m:?}")));
@@ -193,10 +234,10 @@ pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             errors.push(err(line_of(text, "sources"), "sources without logs".into()));
         }
         for s in &c.sources {
-            if !SOURCES.contains(&s.as_str()) {
+            if bundle::layout::Source::from_name(s).is_none() {
                 errors.push(err(
                     line_of(text, s),
-                    format!("unknown source {s:?}; known: {}", SOURCES.join(", ")),
+                    format!("unknown source {s:?}; known: {}", source_names().join(", ")),
                 ));
             }
         }
@@ -256,6 +297,10 @@ impl RuleSet {
             .filter_map(|e| e.ok())
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| !NOT_RULES.iter().any(|x| n == *x))
+            })
             .collect();
         files.sort();
         if files.is_empty() {

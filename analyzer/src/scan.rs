@@ -5,8 +5,9 @@
 
 use crate::facts::Evidence;
 use crate::input::{Kind, Problem, Sink};
-use crate::logs;
+use crate::parse::logline as logs;
 use crate::rules::RuleSet;
+use bundle::layout::{self, Content};
 use regex::{Regex, RegexSet};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufRead, BufReader, Read};
@@ -15,25 +16,22 @@ pub const MAX_LINE: usize = 64 * 1024;
 pub const SMALL_FILE: u64 = 4 << 20;
 pub const SMALL_TOTAL: u64 = 96 << 20;
 const FIRST_HITS: usize = 3;
+/// A line this long may have been wrapped by a terminal (pasted text).
+const JOIN_MIN: usize = 60;
 
 /// All rule log patterns, compiled once for a run and shared by every input.
 pub struct Patterns {
     set: RegexSet,
     /// set index -> (rule, clause, the clause's source filter)
     map: Vec<(usize, usize, Vec<String>)>,
+    /// Lines that are not causes but tell the analyzer something (progress,
+    /// times): `rules/phases.toml`'s milestones and the x509 clock statement.
     milestones: Vec<(&'static str, Regex)>,
 }
 
 /// An x509 validity error that states both clocks (node's, and the bound).
 pub const X509_TIME: &str =
     r"current time ([0-9][0-9T:.Z+-]*) is (before|after) ([0-9][0-9T:.Z+-]*)";
-
-/// Lines that are not causes but tell the analyzer something (progress, times).
-const MILESTONES: &[(&str, &str)] = &[
-    ("x509-time", X509_TIME),
-    ("registered", r"(?i)successfully registered node"),
-    ("joined", r"This node has joined the cluster"),
-];
 
 impl Patterns {
     pub fn new(rules: &RuleSet) -> Patterns {
@@ -52,10 +50,10 @@ impl Patterns {
             .dfa_size_limit(64 << 20)
             .build()
             .expect("rule patterns compiled individually");
-        let milestones = MILESTONES
-            .iter()
-            .map(|(n, p)| (*n, Regex::new(p).expect("built-in")))
-            .collect();
+        let mut milestones = vec![("x509-time", Regex::new(X509_TIME).expect("built-in"))];
+        for (id, re) in &crate::phases::Phases::builtin().milestones {
+            milestones.push((id.as_str(), re.clone()));
+        }
         Patterns {
             set,
             map,
@@ -122,6 +120,9 @@ pub struct Scanner<'p> {
     pats: &'p Patterns,
     pub out: Scanned,
     small_bytes: u64,
+    /// Rejoin wrapped lines (pasted text only).
+    joining: bool,
+    prev: Option<(u64, String, Vec<usize>)>,
 }
 
 impl<'p> Scanner<'p> {
@@ -137,43 +138,74 @@ impl<'p> Scanner<'p> {
                 kind: None,
             },
             small_bytes: 0,
+            joining: false,
+            prev: None,
         }
     }
 
     fn line(&mut self, file: &str, file_source: &'static str, n: u64, raw: &str) {
-        let decoded;
-        let text = match logs::decode_docker(raw) {
-            Some(d) => {
-                decoded = d;
-                decoded.as_str()
-            }
-            None => raw,
+        let decoded = logs::decode(raw);
+        let text = decoded.as_deref().unwrap_or(raw);
+        let source = logs::source_of(raw, file_source);
+        let matched: Vec<usize> = if self.pats.set.is_match(text) {
+            self.pats.set.matches(text).into_iter().collect()
+        } else {
+            Vec::new()
         };
-        if self.pats.set.is_match(text) {
-            let source = logs::source_of(raw, file_source);
-            for idx in self.pats.set.matches(text).iter() {
-                let (ri, ci, srcs) = &self.pats.map[idx];
-                if !logs::source_matches(source, srcs) {
-                    continue;
-                }
-                let (ri, ci) = (*ri, *ci);
-                self.out.hits.entry((ri, ci)).or_default().add(Hit {
-                    file: file.to_string(),
-                    line: n,
-                    text: text.to_string(),
-                    source,
-                });
-            }
-        }
+        self.hits(file, source, n, text, &matched);
         for (name, re) in &self.pats.milestones {
             if re.is_match(text) {
                 self.out.milestones.entry(name).or_default().add(Hit {
                     file: file.to_string(),
                     line: n,
                     text: raw.to_string(),
-                    source: logs::source_of(raw, file_source),
+                    source,
                 });
             }
+        }
+        if self.joining {
+            self.rejoin(file, source, n, text, &matched);
+        }
+    }
+
+    fn hits(&mut self, file: &str, source: &'static str, n: u64, text: &str, matched: &[usize]) {
+        for idx in matched {
+            let (ri, ci, srcs) = &self.pats.map[*idx];
+            if !logs::source_matches(source, srcs) {
+                continue;
+            }
+            self.out.hits.entry((*ri, *ci)).or_default().add(Hit {
+                file: file.to_string(),
+                line: n,
+                text: text.to_string(),
+                source,
+            });
+        }
+    }
+
+    /// Pasted text: a terminal or a forum may have wrapped a long line in
+    /// two. Patterns that match neither half but the rejoined line count once,
+    /// at the first half's line.
+    fn rejoin(&mut self, file: &str, source: &'static str, n: u64, text: &str, matched: &[usize]) {
+        if let Some((pn, prev, prev_matched)) = self.prev.take() {
+            if !text.is_empty() && !logs::starts_record(text) {
+                for joined in [format!("{prev}{text}"), format!("{prev} {text}")] {
+                    let new: Vec<usize> = self
+                        .pats
+                        .set
+                        .matches(&joined)
+                        .into_iter()
+                        .filter(|i| !prev_matched.contains(i) && !matched.contains(i))
+                        .collect();
+                    if !new.is_empty() {
+                        self.hits(file, source, pn, &joined, &new);
+                        break;
+                    }
+                }
+            }
+        }
+        if text.len() >= JOIN_MIN && text.len() < MAX_LINE {
+            self.prev = Some((n, text.to_string(), matched.to_vec()));
         }
     }
 
@@ -232,6 +264,22 @@ impl<'p> Scanner<'p> {
         Ok(())
     }
 
+    /// Scan text of unknown size, keeping its start for facts; a stream
+    /// longer than the keep budget is still scanned to its end.
+    fn scan_and_keep(&mut self, path: &str, src: &'static str, r: &mut dyn Read) -> io::Result<()> {
+        let mut v = Vec::new();
+        r.take(SMALL_FILE + 1).read_to_end(&mut v)?;
+        if v.len() as u64 <= SMALL_FILE {
+            self.scan(path, src, &mut &v[..])?;
+            self.store(path, v);
+            return Ok(());
+        }
+        self.scan(path, src, &mut (&v[..]).chain(r))?;
+        v.truncate(SMALL_FILE as usize);
+        self.store(path, v);
+        Ok(())
+    }
+
     fn keep(&mut self, path: &str, r: &mut dyn Read) -> io::Result<Vec<u8>> {
         let mut v = Vec::new();
         r.take(SMALL_FILE).read_to_end(&mut v)?;
@@ -264,65 +312,21 @@ impl<'p> Scanner<'p> {
 enum Class {
     Small,
     Log(&'static str),
-    /// Unknown text: scanned as a log and, when small, kept for facts too.
+    /// Unknown text (a paste, an include): scanned as a log and, when small,
+    /// kept for facts too, where its sections are recognized by shape.
     Both(&'static str),
 }
 
-fn pod_source(path: &str) -> &'static str {
-    let pod = path.split('/').nth(4).unwrap_or("");
-    if [
-        "flannel",
-        "calico",
-        "cilium",
-        "weave",
-        "kube-router",
-        "canal",
-        "antrea",
-    ]
-    .iter()
-    .any(|n| pod.contains(n))
-    {
-        "cni"
-    } else if pod.contains("kube-proxy") {
-        "kube-proxy"
-    } else {
-        "any"
-    }
-}
-
 fn classify(path: &str) -> Class {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    if path == bundle::MANIFEST || path == bundle::LISTINGS || path.starts_with("probes/") {
-        return Class::Small;
-    }
-    if let Some(cmd) = path.strip_prefix(bundle::COMMANDS_DIR) {
-        return match cmd {
-            "journal-kubelet.out" => Class::Log("kubelet"),
-            c if c.starts_with("journal-k3s") => Class::Log("k3s"),
-            "journal-containerd.out" => Class::Log("containerd"),
-            "dmesg.out" => Class::Log("kernel"),
-            c if c.ends_with(".err") => Class::Log("any"),
-            _ => Class::Small,
-        };
-    }
-    if let Some(f) = path.strip_prefix(bundle::FILES_DIR) {
-        if f.starts_with("var/log/pods/") {
-            return Class::Log(pod_source(path));
+    match layout::content_of(path) {
+        Content::Log(src) => Class::Log(src.name()),
+        Content::Other
+            if !path.starts_with(bundle::FILES_DIR) && !path.starts_with(bundle::COMMANDS_DIR) =>
+        {
+            Class::Both("any")
         }
-        if f.starts_with("var/log/") || name.ends_with(".log") {
-            return Class::Log(match name {
-                n if n.starts_with("kubelet") => "kubelet",
-                n if n.starts_with("k3s") => "k3s",
-                n if n.starts_with("containerd") => "containerd",
-                _ => "any",
-            });
-        }
-        return Class::Small;
+        _ => Class::Small,
     }
-    if path.starts_with(bundle::EXTRA_DIR) && name == "node.yaml" {
-        return Class::Small;
-    }
-    Class::Both("any")
 }
 
 impl Sink for Scanner<'_> {
@@ -334,13 +338,15 @@ impl Sink for Scanner<'_> {
             }
             Class::Log(src) => self.scan(path, src, data)?,
             Class::Both(src) => {
-                if size.is_some_and(|s| s <= SMALL_FILE) {
-                    let v = self.keep(path, data)?;
-                    self.scan(path, src, &mut &v[..])?;
-                    self.store(path, v);
+                self.joining = true;
+                self.prev = None;
+                let r = if size.is_none_or(|s| s <= SMALL_FILE) {
+                    self.scan_and_keep(path, src, data)
                 } else {
-                    self.scan(path, src, data)?;
-                }
+                    self.scan(path, src, data)
+                };
+                self.joining = false;
+                r?;
             }
         }
         Ok(())

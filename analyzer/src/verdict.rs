@@ -6,7 +6,9 @@
 
 use crate::facts::{Evidence, Facts};
 use crate::model::{self, Severity};
-use crate::report::{Finding, FindingStatus, PhaseResult, PhaseStatus, Status, Verdict};
+use crate::phases::Phases;
+use crate::policy;
+use crate::report::{AltCause, Finding, FindingStatus, PhaseResult, PhaseStatus, Status, Verdict};
 use crate::rules::RuleSet;
 use crate::scan::Scanned;
 use std::collections::BTreeMap;
@@ -52,7 +54,7 @@ pub fn findings(rules: &RuleSet, s: &Scanned, facts: &Facts) -> Vec<Finding> {
             seen.push(k);
             new
         });
-        evidence.truncate(8);
+        evidence.truncate(policy::FINDING_EVIDENCE);
         let basis = match (from_logs, from_facts) {
             (true, true) => "logs+facts",
             (true, false) => "logs",
@@ -65,7 +67,7 @@ pub fn findings(rules: &RuleSet, s: &Scanned, facts: &Facts) -> Vec<Finding> {
             severity: rule.raw.severity,
             // Agreement of logs and facts is stronger than either alone.
             confidence: if basis == "logs+facts" {
-                (rule.raw.confidence + 0.05).min(0.99)
+                (rule.raw.confidence + policy::AGREEMENT_BONUS).min(policy::MAX_CONFIDENCE)
             } else {
                 rule.raw.confidence
             },
@@ -81,47 +83,6 @@ pub fn findings(rules: &RuleSet, s: &Scanned, facts: &Facts) -> Vec<Finding> {
     out
 }
 
-/// Phases that facts (not old log lines) show as passed, with why.
-fn passed_by_facts(facts: &Facts, s: &Scanned) -> [Option<(String, Vec<Evidence>)>; 6] {
-    let ev = |n: &str| facts.get(n).map(|f| f.evidence.clone()).unwrap_or_default();
-    let mut p: [Option<(String, Vec<Evidence>)>; 6] = Default::default();
-    let ready = facts.str("node.ready") == Some("True");
-    let fresh = facts.num("node.heartbeat_age_s").is_none_or(|a| a < 600.0);
-    if ready
-        && fresh
-        && facts.bool("node.unschedulable") == Some(false)
-        && facts.num("node.blocking_taint_count") == Some(0.0)
-        && facts.num("node.capacity_pods").is_none_or(|n| n > 0.0)
-    {
-        p[5] = Some((
-            "Ready, schedulable, no blocking taints".into(),
-            ev("node.blocking_taints"),
-        ));
-    }
-    if ready && fresh {
-        p[4] = Some(("the Node is Ready".into(), ev("node.ready")));
-    }
-    if facts.bool("node.present") == Some(true) {
-        p[3] = Some(("the Node object exists".into(), ev("node.present")));
-    } else if let Some(h) = s.milestones.get("registered").and_then(|h| h.first.first()) {
-        p[3] = Some(("the kubelet registered the node".into(), vec![h.evidence()]));
-    }
-    if p[3].is_some() {
-        p[2] = Some(("a later phase passed".into(), Vec::new()));
-    } else if facts.bool("join.kubelet_conf_present") == Some(true) {
-        p[2] = Some((
-            "the kubelet has its cluster kubeconfig".into(),
-            ev("join.kubelet_conf_present"),
-        ));
-    } else if let Some(h) = s.milestones.get("joined").and_then(|h| h.first.first()) {
-        p[2] = Some(("kubeadm join completed".into(), vec![h.evidence()]));
-    }
-    if p[2].is_some() {
-        p[1] = Some(("a later phase passed".into(), Vec::new()));
-    }
-    p
-}
-
 pub struct Weighed {
     pub verdict: Verdict,
     pub ladder: Vec<PhaseResult>,
@@ -129,16 +90,13 @@ pub struct Weighed {
 }
 
 pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) -> Weighed {
-    let passed = passed_by_facts(facts, s);
-    // Only a Ready node with fresh heartbeats proves the earlier phases hold now;
-    // a Node object alone may be from before today's failure.
-    let facts_pass_max = if passed[5].is_some() {
-        5
-    } else if passed[4].is_some() {
-        4
-    } else {
-        0
-    };
+    let passed = Phases::builtin().passed(facts, s);
+    // Only proofs of the node's state now (a Ready node with fresh heartbeats)
+    // make old log lines history; a Node object alone may predate the failure.
+    let facts_pass_max = (1..=5)
+        .rev()
+        .find(|n| passed[*n].as_ref().is_some_and(|p| p.current))
+        .unwrap_or(0);
     // Old log lines from phases the node has since passed are history.
     for f in fs.iter_mut() {
         if f.basis == "logs"
@@ -203,7 +161,7 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
     }
     // Among strong causes the earliest broken phase is the root: nothing after
     // it can pass until it is fixed. Weak ones only win when nothing is strong.
-    const STRONG: f64 = 0.6;
+    const STRONG: f64 = policy::STRONG;
     let rank = |a: &(f64, u8, usize), b: &(f64, u8, usize)| {
         let (sa, sb) = (a.0 >= STRONG, b.0 >= STRONG);
         let by_phase = if sa && sb {
@@ -257,13 +215,13 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
                     note: format!("broken by {}", dedup(causes).join(", ")),
                     evidence: ev,
                 }
-            } else if let Some((why, ev)) = &passed[n as usize] {
+            } else if let Some(p) = &passed[n as usize] {
                 PhaseResult {
                     phase: n,
                     id,
                     status: PhaseStatus::Passed,
-                    note: why.clone(),
-                    evidence: ev.iter().take(3).cloned().collect(),
+                    note: p.why.clone(),
+                    evidence: p.evidence.iter().take(3).cloned().collect(),
                 }
             } else {
                 PhaseResult {
@@ -284,12 +242,19 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
                 status: Status::Failed,
                 phase: Some(f.phase),
                 phase_name: Some(model::phase_id(f.phase)),
-                cause: Some(cause),
+                cause: Some(cause.clone()),
                 confidence: Some((score * 100.0).round() / 100.0),
                 rule_id: Some(f.rule_id.clone()),
                 title: f.title.clone(),
                 fix: r.map(|r| r.raw.fix.clone()).unwrap_or_default(),
-                evidence: f.evidence.iter().take(4).cloned().collect(),
+                evidence: f
+                    .evidence
+                    .iter()
+                    .take(policy::VERDICT_EVIDENCE)
+                    .cloned()
+                    .collect(),
+                alternatives: alternatives(rules, &fs, &scores, &cause, score),
+                distinguish: r.and_then(|r| r.raw.distinguish.clone()),
             }
         }
         None if passed[5].is_some() => Verdict {
@@ -301,7 +266,12 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
             rule_id: None,
             title: "The node is joined: Ready, schedulable, no blocking taints".into(),
             fix: Vec::new(),
-            evidence: passed[4].as_ref().map(|p| p.1.clone()).unwrap_or_default(),
+            evidence: passed[4]
+                .as_ref()
+                .map(|p| p.evidence.clone())
+                .unwrap_or_default(),
+            alternatives: Vec::new(),
+            distinguish: None,
         },
         None => {
             let unknown: Vec<String> = ladder
@@ -314,7 +284,7 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
             } else {
                 "No rule matched and the node's state is not known"
             };
-            Verdict { status: Status::Inconclusive, phase: None, phase_name: None, cause: None, confidence: None, rule_id: None, title: format!("{title} (phases without evidence: {})", if unknown.is_empty() { "none".into() } else { unknown.join(", ") }), fix: vec!["Collect a full bundle on the node with `sudo nodejoin-collect` (include `--node-yaml` from a control-plane machine if the node cannot reach the API server).".into()], evidence: Vec::new() }
+            Verdict { status: Status::Inconclusive, phase: None, phase_name: None, cause: None, confidence: None, rule_id: None, title: format!("{title} (phases without evidence: {})", if unknown.is_empty() { "none".into() } else { unknown.join(", ") }), fix: vec!["Collect a full bundle on the node with `sudo nodejoin-collect` (include `--node-yaml` from a control-plane machine if the node cannot reach the API server).".into()], evidence: Vec::new(), alternatives: Vec::new(), distinguish: None }
         }
     };
     Weighed {
@@ -322,6 +292,54 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
         ladder,
         findings: fs,
     }
+}
+
+/// Other causes the evidence fits: other scored causes, then the primary
+/// rule's declared alternatives, most likely first.
+fn alternatives(
+    rules: &RuleSet,
+    fs: &[Finding],
+    scores: &BTreeMap<&str, (f64, u8, usize)>,
+    primary: &str,
+    primary_score: f64,
+) -> Vec<AltCause> {
+    let mut out: Vec<AltCause> = scores
+        .iter()
+        .filter(|(c, _)| **c != primary)
+        .map(|(c, (score, phase, _))| AltCause {
+            cause: c.to_string(),
+            phase: *phase,
+            confidence: (score * 100.0).round() / 100.0,
+        })
+        .collect();
+    let declared = fs
+        .iter()
+        .filter(|f| f.status == FindingStatus::Active && f.cause == primary)
+        .filter_map(|f| rules.get(&f.rule_id))
+        .flat_map(|r| r.raw.alternatives.iter());
+    for a in declared {
+        let phase = a
+            .phase
+            .or_else(|| model::cause(&a.cause).map(|c| c.1[0]))
+            .unwrap_or(0);
+        let confidence = ((a.confidence.min(primary_score)) * 100.0).round() / 100.0;
+        match out.iter_mut().find(|x| x.cause == a.cause) {
+            Some(x) => x.confidence = x.confidence.max(confidence),
+            None if a.cause != primary => out.push(AltCause {
+                cause: a.cause.clone(),
+                phase,
+                confidence,
+            }),
+            None => {}
+        }
+    }
+    out.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then(a.cause.cmp(&b.cause))
+    });
+    out.truncate(policy::ALTERNATIVES);
+    out
 }
 
 fn dedup(v: Vec<&str>) -> Vec<&str> {

@@ -4,6 +4,7 @@
 //! Readers ignore fields they do not know: a newer collector may add optional
 //! fields without changing the format version.
 
+pub mod layout;
 pub mod time;
 
 use serde::{Deserialize, Serialize};

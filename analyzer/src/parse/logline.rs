@@ -76,7 +76,7 @@ pub fn timestamp(line: &str, collected: f64) -> Option<f64> {
             + c[5].parse::<f64>().ok()?;
         return infer_year(month, c[2].parse().ok()?, secs, collected);
     }
-    if let Some(c) = re(&LOGRUS, r#"\btime="([^"]+)""#).captures(l) {
+    if let Some(c) = re(&LOGRUS, r#"(?-u:\b)time="([^"]+)""#).captures(l) {
         return parse_iso(&c[1]);
     }
     if let Some(c) = re(
@@ -127,14 +127,66 @@ pub fn source_matches(source: &str, wanted: &[String]) -> bool {
             .any(|w| matches!(w.as_str(), "kubelet" | "kube-proxy" | "cni" | "containerd"))
 }
 
-/// Decode a docker JSON log line to its message; other lines pass through.
-pub fn decode_docker(line: &str) -> Option<String> {
+/// Does this line start a new record (a timestamp, a klog or logfmt header,
+/// a journald prefix, JSON, a bracketed tag)? Used to tell a wrapped
+/// continuation from the next line.
+pub fn starts_record(line: &str) -> bool {
+    static START: OnceLock<Regex> = OnceLock::new();
+    re(
+        &START,
+        r"^(\d{4}-\d\d-\d\d|\d\d:\d\d|[A-Z][a-z]{2} +\d{1,2} \d\d:|[IWEF]\d{4} |time=|level=|ts=|\{|\[|[A-Za-z0-9_.-]+\[\d+\]:|[A-Z][A-Za-z]+:\s|\$ |# |NAME\s)",
+    )
+    .is_match(line)
+}
+
+/// The text rules should see for a raw line, when it differs: a docker JSON
+/// log's message; a JSON-structured log (etcd, k3s, zap, logrus JSON) as
+/// `msg key="value" ...`; syslog's `#011` tab escapes undone.
+pub fn decode(line: &str) -> Option<String> {
     let l = line.trim_start();
-    if !l.starts_with("{\"log\":") {
+    let brace = l.find('{').filter(|i| {
+        // A JSON object after a journald prefix: `Nov 24 ... etcd[12]: {"level":...}`.
+        *i == 0 || l[..*i].ends_with(": ")
+    });
+    if let Some(i) = brace {
+        if let Some(t) = decode_json(&l[i..]) {
+            return Some(if i == 0 { t } else { format!("{}{t}", &l[..i]) });
+        }
+    }
+    if line.contains("#011") {
+        return Some(line.replace("#011", "\t"));
+    }
+    None
+}
+
+fn decode_json(l: &str) -> Option<String> {
+    if !l.ends_with('}') || l.len() > 64 * 1024 {
         return None;
     }
     let v: serde_json::Value = serde_json::from_str(l).ok()?;
-    Some(v.get("log")?.as_str()?.trim_end().to_string())
+    let o = v.as_object()?;
+    if let Some(log) = o.get("log").and_then(|x| x.as_str()) {
+        return Some(log.trim_end().to_string());
+    }
+    let msg = ["msg", "message", "M"]
+        .iter()
+        .find_map(|k| o.get(*k)?.as_str())?;
+    let mut out = msg.to_string();
+    for (k, v) in o {
+        if matches!(
+            k.as_str(),
+            "msg" | "message" | "M" | "ts" | "time" | "caller"
+        ) {
+            continue;
+        }
+        let v = match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => continue,
+            other => other.to_string(),
+        };
+        out.push_str(&format!(" {k}=\"{v}\""));
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -205,6 +257,20 @@ mod tests {
 
     #[test]
     fn docker_json() {
-        assert_eq!(decode_docker("{\"log\":\"exec /bin/app: exec format error\\n\",\"stream\":\"stderr\",\"time\":\"2026-11-24T05:58:01Z\"}").as_deref(), Some("exec /bin/app: exec format error"));
+        assert_eq!(decode("{\"log\":\"exec /bin/app: exec format error\\n\",\"stream\":\"stderr\",\"time\":\"2026-11-24T05:58:01Z\"}").as_deref(), Some("exec /bin/app: exec format error"));
+    }
+
+    #[test]
+    fn json_and_escaped_logs() {
+        let etcd = r#"{"level":"warn","ts":"2023-01-05T10:00:00.000Z","caller":"etcdserver/util.go:166","msg":"apply request took too long","took":"1.2s"}"#;
+        let d = decode(etcd).unwrap();
+        assert!(d.starts_with("apply request took too long"));
+        assert!(d.contains("level=\"warn\""));
+        let k3s = r#"Nov 24 06:00:00 pi k3s[812]: {"level":"error","msg":"Failed to connect to proxy","error":"x509: certificate has expired or is not yet valid"}"#;
+        assert!(decode(k3s)
+            .unwrap()
+            .contains("Failed to connect to proxy error=\"x509: certificate"));
+        assert_eq!(decode("a#011b").as_deref(), Some("a\tb"));
+        assert_eq!(decode("plain line"), None);
     }
 }

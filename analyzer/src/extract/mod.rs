@@ -1,0 +1,198 @@
+//! Extractors: map parsed content to facts. Each reads content by kind (never
+//! by bundle path), so a pasted `kubectl describe node` and a collected node
+//! object give the same facts. A missing or malformed input only means fewer
+//! facts.
+
+mod certs;
+mod clock;
+mod host;
+mod identity;
+mod network;
+mod node;
+mod runtime;
+
+use crate::facts::{Evidence, Facts};
+use crate::input::Problem;
+use crate::paste;
+use crate::scan::Scanned;
+use bundle::layout::{self, Content};
+use bundle::Manifest;
+use std::borrow::Cow;
+
+/// One piece of content: what kind it is, where it is, its text.
+pub struct Doc<'a> {
+    pub kind: Content,
+    /// File inside the input (bundle path, or the pasted file's name).
+    pub path: String,
+    /// 1-based line of the content's first line within `path`.
+    pub first_line: u64,
+    pub data: Cow<'a, [u8]>,
+}
+
+impl Doc<'_> {
+    pub fn text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.data)
+    }
+
+    /// Evidence at a 0-based line of this content.
+    pub fn at(&self, line: usize, text: impl Into<String>) -> Evidence {
+        Evidence::new(&self.path, Some(self.first_line + line as u64), text)
+    }
+
+    /// Evidence about the content as a whole.
+    pub fn about(&self, text: impl Into<String>) -> Evidence {
+        let line = (self.first_line > 1).then_some(self.first_line);
+        Evidence::new(&self.path, line, text)
+    }
+
+    /// Evidence at the first line containing `needle`.
+    pub fn line_with(&self, needle: &str) -> Option<Evidence> {
+        let t = self.text();
+        let (i, l) = t.lines().enumerate().find(|(_, l)| l.contains(needle))?;
+        Some(self.at(i, l))
+    }
+}
+
+pub struct Ctx<'a> {
+    pub s: &'a Scanned,
+    pub manifest: Option<Manifest>,
+    /// Node clock at collection (unix seconds), when known.
+    pub collected: Option<f64>,
+    pub docs: Vec<Doc<'a>>,
+    pub listings: Option<bundle::Listings>,
+    pub problems: Vec<Problem>,
+}
+
+impl<'a> Ctx<'a> {
+    /// Index what a scan kept by content kind; pasted text is split into sections.
+    pub fn new(s: &'a Scanned) -> Ctx<'a> {
+        let mut c = Ctx {
+            s,
+            manifest: None,
+            collected: None,
+            docs: Vec::new(),
+            listings: None,
+            problems: Vec::new(),
+        };
+        for (path, data) in &s.small {
+            let kind = layout::content_of(path);
+            let bundled =
+                path.starts_with(bundle::FILES_DIR) || path.starts_with(bundle::COMMANDS_DIR);
+            if kind == Content::Other && !bundled {
+                for sec in paste::sections(&String::from_utf8_lossy(data)) {
+                    c.docs.push(Doc {
+                        kind: sec.kind,
+                        path: path.clone(),
+                        first_line: sec.first_line,
+                        data: Cow::Owned(sec.text.into_bytes()),
+                    });
+                }
+            } else {
+                c.docs.push(Doc {
+                    kind,
+                    path: path.clone(),
+                    first_line: 1,
+                    data: Cow::Borrowed(data),
+                });
+            }
+        }
+        c.read_manifest();
+        c
+    }
+
+    fn read_manifest(&mut self) {
+        if let Some(d) = self.doc(Content::Manifest) {
+            let problem = match serde_json::from_slice::<Manifest>(&d.data) {
+                Ok(m) if m.format != bundle::FORMAT || m.version == 0 => {
+                    Some("not a nodejoin manifest (format/version missing)".to_string())
+                }
+                Ok(m) => {
+                    let newer = (m.version > bundle::VERSION).then(|| format!(
+                        "bundle format version {} is newer than this analyzer reads ({}); using what it understands",
+                        m.version,
+                        bundle::VERSION
+                    ));
+                    self.manifest = Some(m);
+                    newer
+                }
+                Err(e) if e.is_syntax() || e.is_eof() => {
+                    Some("manifest.json is not valid JSON; facts from it are missing".into())
+                }
+                Err(e) => Some(format!(
+                    "manifest.json could not be read ({e}); facts from it are missing"
+                )),
+            };
+            if let Some(problem) = problem {
+                self.problems.push(Problem {
+                    path: bundle::MANIFEST.into(),
+                    problem,
+                });
+            }
+        }
+        if let Some(d) = self.doc(Content::Listings) {
+            self.listings = serde_json::from_slice(&d.data).ok();
+        }
+    }
+
+    /// The first content of a kind (bundle paths in order, then paste order).
+    pub fn doc(&self, kind: Content) -> Option<&Doc<'a>> {
+        self.docs.iter().find(|d| d.kind == kind)
+    }
+
+    pub fn docs(&self, kind: Content) -> impl Iterator<Item = &Doc<'a>> {
+        self.docs.iter().filter(move |d| d.kind == kind)
+    }
+
+    /// The content stored for a host file, whatever its kind.
+    pub fn host_file(&self, host: &str) -> Option<&Doc<'a>> {
+        let p = bundle::file_path(host);
+        self.docs.iter().find(|d| d.path == p)
+    }
+
+    /// The manifest says this host file does not exist.
+    pub fn missing_file(&self, host: &str) -> bool {
+        let id = layout::file_item_id(host);
+        self.manifest.as_ref().is_some_and(|m| {
+            m.items
+                .iter()
+                .any(|i| i.id == id && i.outcome == bundle::Outcome::Missing)
+        })
+    }
+
+    /// Any stored path starts with one of these host directories.
+    pub fn has_under(&self, dirs: &[&str]) -> bool {
+        self.docs.iter().any(|d| {
+            d.path
+                .strip_prefix(bundle::FILES_DIR)
+                .is_some_and(|p| dirs.iter().any(|dir| format!("/{p}").starts_with(dir)))
+        })
+    }
+
+    pub fn is_bundle(&self) -> bool {
+        self.manifest.is_some()
+    }
+}
+
+/// Compute every fact an input supports.
+pub fn all(c: &mut Ctx, facts: &mut Facts) {
+    clock::collected(c, facts);
+    clock::sync(c, facts);
+    clock::probe(c, facts);
+    host::swap(c, facts);
+    host::cgroups(c, facts);
+    host::kernel(c, facts);
+    host::power(c, facts);
+    host::disk(c, facts);
+    identity::all(c, facts);
+    runtime::flavor(c, facts);
+    runtime::kubelet(c, facts);
+    runtime::units(c, facts);
+    runtime::containerd(c, facts);
+    runtime::presence_facts(c, facts);
+    network::cni(c, facts);
+    network::reachability(c, facts);
+    let certs = certs::all(c, facts);
+    node::object(c, facts);
+    node::csrs(c, facts);
+    clock::inferred(c, facts, &certs);
+}

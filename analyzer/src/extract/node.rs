@@ -1,0 +1,187 @@
+//! The Node as the cluster sees it (object, `describe`, `get nodes` row), and
+//! the CSRs waiting for it.
+
+use super::{Ctx, Doc};
+use crate::facts::keys::*;
+use crate::facts::{Evidence, Facts};
+use crate::parse::certs::fmt_time;
+use crate::parse::node::{self, NodeInfo};
+use crate::parse::table;
+use bundle::layout::Content;
+
+/// The richest view wins: the object, then `describe`, then a table row.
+fn find<'c>(c: &'c Ctx) -> Option<(NodeInfo, &'c Doc<'c>)> {
+    let obj = || {
+        c.docs(Content::NodeObject)
+            .find_map(|d| Some((node::from_object(&d.text())?, d)))
+    };
+    let describe = || {
+        c.docs(Content::KubectlDescribeNode)
+            .find_map(|d| Some((node::from_describe(&d.text())?, d)))
+    };
+    let row = || {
+        c.docs(Content::KubectlGetNodes)
+            .find_map(|d| Some((node::worst(node::from_get_nodes(&d.text()))?, d)))
+    };
+    obj().or_else(describe).or_else(row)
+}
+
+pub(super) fn object(c: &mut Ctx, facts: &mut Facts) {
+    let Some((n, d)) = find(c) else { return };
+    let ev = |t: String| Some(d.about(t));
+    let seen = match n.shape {
+        "node object" => format!("Node {}", n.name),
+        shape => format!("Node {} ({shape})", n.name),
+    };
+    facts.set(NODE_PRESENT, true, ev(seen));
+    facts.set(
+        NODE_NAME,
+        n.name.clone(),
+        ev(format!("metadata.name: {}", n.name)),
+    );
+    conditions(&n, d, c.collected, facts);
+    if let Some(u) = n.unschedulable {
+        facts.set(
+            NODE_UNSCHEDULABLE,
+            u,
+            ev(format!("spec.unschedulable: {u}")),
+        );
+    }
+    if let Some(ts) = &n.taints {
+        let all: Vec<String> = ts.iter().map(|t| t.describe()).collect();
+        let blocking: Vec<String> = ts
+            .iter()
+            .filter(|t| t.blocking())
+            .map(|t| t.describe())
+            .collect();
+        facts.set(
+            NODE_TAINTS,
+            all.clone(),
+            ev(format!("spec.taints: [{}]", all.join(", "))),
+        );
+        facts.set(
+            NODE_BLOCKING_TAINT_COUNT,
+            blocking.len() as f64,
+            ev(format!("blocking taints: [{}]", blocking.join(", "))),
+        );
+        facts.set(
+            NODE_BLOCKING_TAINTS,
+            blocking.clone(),
+            ev(format!("spec.taints: [{}]", blocking.join(", "))),
+        );
+    }
+    match &n.pod_cidr {
+        Some(Some(cidr)) => {
+            facts.set(
+                NODE_POD_CIDR,
+                cidr.clone(),
+                ev(format!("spec.podCIDR: {cidr}")),
+            );
+            facts.set(
+                NODE_POD_CIDR_MISSING,
+                false,
+                ev(format!("spec.podCIDR: {cidr}")),
+            );
+        }
+        Some(None) => facts.set(
+            NODE_POD_CIDR_MISSING,
+            true,
+            ev("spec.podCIDR is not set".into()),
+        ),
+        None => {}
+    }
+    for (key, map, k) in [
+        (NODE_CAPACITY_PODS, &n.capacity, "pods"),
+        (NODE_ALLOCATABLE_PODS, &n.allocatable, "pods"),
+        (NODE_ALLOCATABLE_MEMORY_BYTES, &n.allocatable, "memory"),
+        (NODE_CAPACITY_CPU, &n.capacity, "cpu"),
+    ] {
+        let section = if std::ptr::eq(map, &n.capacity) {
+            "capacity"
+        } else {
+            "allocatable"
+        };
+        if let Some(v) = map.get(k).and_then(|q| node::quantity(q).map(|v| (v, q))) {
+            facts.set(key, v.0, ev(format!("{section}.{k}: {}", v.1)));
+        }
+    }
+    if let Some(a) = &n.arch {
+        facts.set(
+            NODE_ARCH,
+            a.clone(),
+            ev(format!("nodeInfo.architecture: {a}")),
+        );
+    }
+    if let (Some(mid), Some(host)) = (
+        &n.machine_id,
+        facts.str(IDENTITY_MACHINE_ID).map(String::from),
+    ) {
+        if !mid.is_empty() {
+            let text = format!("Node machineID {mid}, this host's /etc/machine-id {host}");
+            facts.set(NODE_MACHINE_ID_MISMATCH, *mid != host, ev(text));
+        }
+    }
+    if let (Some(created), Some(now)) = (n.created, c.collected) {
+        let text = format!("creationTimestamp {}", fmt_time(created as i64));
+        facts.set(NODE_CREATED_AGE_S, (now - created).round(), ev(text));
+    }
+}
+
+fn conditions(n: &NodeInfo, d: &Doc, collected: Option<f64>, facts: &mut Facts) {
+    let ev = |t: String| Some(d.about(t));
+    let mut newest: Option<f64> = None;
+    for c in &n.conditions {
+        let text = format!("{}={} {}: {}", c.kind, c.status, c.reason, c.message);
+        if let Some(hb) = c.heartbeat {
+            newest = Some(newest.map_or(hb, |x| x.max(hb)));
+        }
+        let truth = c.status == "True";
+        match c.kind.as_str() {
+            "Ready" => {
+                facts.set(NODE_READY, c.status.clone(), ev(text.clone()));
+                facts.set(NODE_READY_REASON, c.reason.clone(), ev(text.clone()));
+                facts.set(NODE_READY_MESSAGE, c.message.clone(), ev(text));
+            }
+            "MemoryPressure" => facts.set(NODE_MEMORY_PRESSURE, truth, ev(text)),
+            "DiskPressure" => facts.set(NODE_DISK_PRESSURE, truth, ev(text)),
+            "PIDPressure" => facts.set(NODE_PID_PRESSURE, truth, ev(text)),
+            "NetworkUnavailable" => facts.set(NODE_NETWORK_UNAVAILABLE, truth, ev(text)),
+            _ => {}
+        }
+    }
+    if let (Some(hb), Some(now)) = (newest, collected) {
+        let text = format!("newest lastHeartbeatTime {}", fmt_time(hb as i64));
+        facts.set(NODE_HEARTBEAT_AGE_S, (now - hb).round(), ev(text));
+    }
+}
+
+pub(super) fn csrs(c: &mut Ctx, facts: &mut Facts) {
+    for d in c.docs(Content::KubectlGetCsr) {
+        let rows = table::csrs(&d.text());
+        if rows.is_empty() {
+            continue;
+        }
+        let pending: Vec<_> = rows.iter().filter(|r| r.pending()).collect();
+        let stuck: Vec<_> = rows.iter().filter(|r| r.approved_not_issued()).collect();
+        let ev = |r: Option<&&table::Csr>, what: &str| -> Option<Evidence> {
+            Some(match r {
+                Some(r) => d.at(
+                    r.line,
+                    format!("{} from {}: {}", r.name, r.requestor, r.condition),
+                ),
+                None => d.about(format!("no {what} CSR")),
+            })
+        };
+        facts.set(
+            CSR_PENDING,
+            pending.len() as f64,
+            ev(pending.first(), "pending"),
+        );
+        facts.set(
+            CSR_APPROVED_NOT_ISSUED,
+            stuck.len() as f64,
+            ev(stuck.first(), "approved-but-unissued"),
+        );
+        return;
+    }
+}

@@ -1,0 +1,218 @@
+//! Host prerequisites: swap, cgroups, kernel command line, modules, sysctls,
+//! iptables mode, the Pi's throttling flags, disk usage.
+
+/// Active swap: (KiB, 0-based line of the first active area or total).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Swap {
+    pub kib: f64,
+    pub active: bool,
+    pub line: usize,
+    pub text: String,
+}
+
+/// `/proc/swaps`: a header, then one line per active area (size in KiB).
+pub fn proc_swaps(text: &str) -> Swap {
+    let rows: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .skip_while(|(_, l)| !l.starts_with("Filename"))
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    let kib = rows
+        .iter()
+        .filter_map(|(_, l)| l.split_whitespace().nth(2)?.parse::<f64>().ok())
+        .sum();
+    Swap {
+        kib,
+        active: !rows.is_empty(),
+        line: rows.first().map_or(0, |r| r.0),
+        text: rows
+            .first()
+            .map_or_else(|| "(no swap areas)".to_string(), |r| r.1.trim().to_string()),
+    }
+}
+
+/// `swapon --show`: a header, then one line per area (sizes like `100M`).
+pub fn swapon_show(text: &str) -> Swap {
+    let rows: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .skip_while(|(_, l)| !l.trim_start().starts_with("NAME"))
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    let kib = rows
+        .iter()
+        .filter_map(|(_, l)| super::node::quantity(l.split_whitespace().nth(2)?))
+        .map(|b| b / 1024.0)
+        .sum();
+    Swap {
+        kib,
+        active: !rows.is_empty(),
+        line: rows.first().map_or(0, |r| r.0),
+        text: rows
+            .first()
+            .map_or_else(|| "(no swap areas)".to_string(), |r| r.1.trim().to_string()),
+    }
+}
+
+/// `free` (any unit flag): the `Swap:` line's total.
+pub fn free(text: &str) -> Option<Swap> {
+    let (i, l) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.trim_start().starts_with("Swap:"))?;
+    let total = l.split_whitespace().nth(1)?;
+    let digits = total.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let n: f64 = digits.parse().ok()?;
+    Some(Swap {
+        kib: n,
+        active: n > 0.0,
+        line: i,
+        text: l.trim().to_string(),
+    })
+}
+
+/// The memory controller from cgroup v2's `cgroup.controllers`.
+pub fn v2_memory(text: &str) -> bool {
+    text.split_whitespace().any(|w| w == "memory")
+}
+
+/// `/proc/cgroups`: Some((enabled, line)) for the memory row; None when absent.
+pub fn proc_cgroups_memory(text: &str) -> Option<(bool, usize, String)> {
+    text.lines().enumerate().find_map(|(i, l)| {
+        let mut w = l.split_whitespace();
+        (w.next() == Some("memory")).then(|| (w.nth(2) == Some("1"), i, l.trim().to_string()))
+    })
+}
+
+/// Whether a kernel command line enables the memory cgroup: the last of
+/// `cgroup_enable=memory` / `cgroup_disable=memory` wins; neither means on.
+pub fn cmdline_memory(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let enable = words.iter().rposition(|w| *w == "cgroup_enable=memory");
+    let disable = words.iter().rposition(|w| *w == "cgroup_disable=memory");
+    match (enable, disable) {
+        (Some(e), Some(d)) => e > d,
+        (None, Some(_)) => false,
+        _ => true,
+    }
+}
+
+/// Whether a command line names the memory cgroup flags at all.
+pub fn cmdline_has_memory_flags(text: &str) -> bool {
+    text.contains("cgroup_enable=memory")
+}
+
+/// Module names from `/proc/modules` or `lsmod`.
+pub fn modules(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| *w != "Module")
+        .map(String::from)
+        .collect()
+}
+
+/// A sysctl file's value, or `name = value` from `sysctl NAME`.
+pub fn sysctl_value(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let v = t.rsplit_once('=').map_or(t, |(_, v)| v).trim();
+    v.parse().ok()
+}
+
+/// `iptables --version`: `legacy` or `nf_tables`.
+pub fn iptables_mode(text: &str) -> Option<&'static str> {
+    if text.contains("nf_tables") {
+        Some("nf_tables")
+    } else if text.contains("legacy") {
+        Some("legacy")
+    } else {
+        None
+    }
+}
+
+/// `vcgencmd get_throttled` (`throttled=0x50005`) or the sysfs file (`50005`).
+pub fn throttled(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let h = t.strip_prefix("throttled=").unwrap_or(t);
+    u64::from_str_radix(h.trim_start_matches("0x"), 16).ok()
+}
+
+/// `df`: the highest use percentage among filesystems that hold the node's
+/// data (`/`, `/var`, `/var/lib...`), with its 0-based line.
+pub fn df_worst(text: &str) -> Option<(f64, usize, String)> {
+    let mut best: Option<(f64, usize, String)> = None;
+    for (i, l) in text.lines().enumerate() {
+        let c = l.split_whitespace().collect::<Vec<_>>();
+        let (Some(pct), Some(mount)) = (c.iter().rev().nth(1), c.last()) else {
+            continue;
+        };
+        let Some(p) = pct.strip_suffix('%').and_then(|p| p.parse::<f64>().ok()) else {
+            continue;
+        };
+        let relevant = *mount == "/" || mount.starts_with("/var");
+        if relevant && best.as_ref().is_none_or(|b| p > b.0) {
+            best = Some((p, i, l.trim().to_string()));
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swap_shapes() {
+        let ps = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/var/swap                               file\t\t102396\t\t0\t\t-2\n";
+        let s = proc_swaps(ps);
+        assert!(s.active);
+        assert_eq!(s.kib, 102396.0);
+        assert!(!proc_swaps("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n").active);
+        let sw = "NAME      TYPE SIZE USED PRIO\n/var/swap file 100M   0B   -2\n";
+        assert!(swapon_show(sw).active);
+        let fr = "               total        used        free      shared  buff/cache   available\nMem:         3884332      512340     2459012       33596      912980     3246980\nSwap:         102396           0      102396\n";
+        assert_eq!(free(fr).unwrap().kib, 102396.0);
+        let off = fr.replace(
+            "102396           0      102396",
+            "     0           0           0",
+        );
+        assert!(!free(&off).unwrap().active);
+        assert!(
+            free("Swap:          1.0Gi          0B       1.0Gi")
+                .unwrap()
+                .active
+        );
+    }
+
+    #[test]
+    fn cgroups_and_cmdline() {
+        let pc =
+            "#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpuset\t0\t61\t1\nmemory\t0\t61\t0\n";
+        assert_eq!(proc_cgroups_memory(pc).map(|m| m.0), Some(false));
+        assert!(cmdline_memory(
+            "console=serial0,115200 root=PARTUUID=1 rootwait"
+        ));
+        assert!(!cmdline_memory(
+            "coherent_pool=1M cgroup_disable=memory console=tty1"
+        ));
+        assert!(cmdline_memory(
+            "cgroup_disable=memory console=tty1 cgroup_memory=1 cgroup_enable=memory"
+        ));
+        assert!(v2_memory("cpuset cpu io memory pids\n"));
+    }
+
+    #[test]
+    fn misc() {
+        assert_eq!(sysctl_value("net.ipv4.ip_forward = 0"), Some(0.0));
+        assert_eq!(sysctl_value("1\n"), Some(1.0));
+        assert_eq!(throttled("throttled=0x50005\n"), Some(0x50005));
+        assert_eq!(
+            iptables_mode("iptables v1.8.9 (nf_tables)"),
+            Some("nf_tables")
+        );
+        let df = "Filesystem     1K-blocks     Used Available Use% Mounted on\n/dev/root       30450024 29000000   1450024  96% /\ntmpfs             1942164        0   1942164   0% /dev/shm\n";
+        assert_eq!(df_worst(df).unwrap().0, 96.0);
+    }
+}

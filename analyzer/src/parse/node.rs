@@ -1,0 +1,416 @@
+//! The Node, however it was shown: the object (`kubectl get node -o
+//! yaml|json`), `kubectl describe node`, or a row of `kubectl get nodes`.
+//! Fields a shape does not show stay unknown (None), never "absent".
+
+use super::columns;
+use serde_yaml_ng::Value as Y;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Condition {
+    pub kind: String,
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+    pub heartbeat: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Taint {
+    pub key: String,
+    pub value: Option<String>,
+    pub effect: String,
+}
+
+impl Taint {
+    pub fn describe(&self) -> String {
+        match &self.value {
+            Some(v) => format!("{}={v}:{}", self.key, self.effect),
+            None => format!("{}:{}", self.key, self.effect),
+        }
+    }
+
+    /// NoSchedule/NoExecute taints other than the ones mirroring node
+    /// conditions (node.kubernetes.io/*) or roles.
+    pub fn blocking(&self) -> bool {
+        self.effect != "PreferNoSchedule"
+            && !self.key.starts_with("node.kubernetes.io/")
+            && !self.key.starts_with("node-role.kubernetes.io/")
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeInfo {
+    pub name: String,
+    pub conditions: Vec<Condition>,
+    pub unschedulable: Option<bool>,
+    pub taints: Option<Vec<Taint>>,
+    /// Outer None: not shown; Some(None): shown to be unset.
+    pub pod_cidr: Option<Option<String>>,
+    pub capacity: BTreeMap<String, String>,
+    pub allocatable: BTreeMap<String, String>,
+    pub arch: Option<String>,
+    pub machine_id: Option<String>,
+    pub created: Option<f64>,
+    /// Which shape it came from, for evidence.
+    pub shape: &'static str,
+}
+
+impl NodeInfo {
+    pub fn condition(&self, kind: &str) -> Option<&Condition> {
+        self.conditions.iter().find(|c| c.kind == kind)
+    }
+}
+
+fn get<'a>(v: &'a Y, path: &[&str]) -> Option<&'a Y> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(*p)?;
+    }
+    Some(cur)
+}
+
+fn s(v: Option<&Y>) -> Option<String> {
+    match v? {
+        Y::String(s) => Some(s.clone()),
+        Y::Number(n) => Some(n.to_string()),
+        Y::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Kubernetes quantities: `4`, `500m`, `3882068Ki`, `4Gi`, `1e3`.
+pub fn quantity(q: &str) -> Option<f64> {
+    let q = q.trim();
+    let split = q
+        .find(|c: char| c.is_ascii_alphabetic() && c != 'e')
+        .unwrap_or(q.len());
+    let (num, unit) = q.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let m = match unit {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "Ki" => 1024.0,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        _ => return None,
+    };
+    Some(n * m)
+}
+
+fn string_map(v: Option<&Y>) -> BTreeMap<String, String> {
+    v.and_then(|m| m.as_mapping())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((s(Some(k))?, s(Some(v))?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A Node object in YAML or JSON (a `List` holding one counts); None when
+/// the text is not one.
+pub fn from_object(text: &str) -> Option<NodeInfo> {
+    let doc: Y = super::yaml(text)?;
+    let node = match s(doc.get("kind")).as_deref() {
+        Some("Node") => &doc,
+        Some("List" | "NodeList") => {
+            let n = doc.get("items")?.as_sequence()?.first()?;
+            (s(n.get("kind")).as_deref() == Some("Node")).then_some(n)?
+        }
+        _ => return None,
+    };
+    let conditions = get(node, &["status", "conditions"])
+        .and_then(|c| c.as_sequence())
+        .map(|cs| {
+            cs.iter()
+                .map(|c| Condition {
+                    kind: s(c.get("type")).unwrap_or_default(),
+                    status: s(c.get("status")).unwrap_or_default(),
+                    reason: s(c.get("reason")).unwrap_or_default(),
+                    message: s(c.get("message")).unwrap_or_default(),
+                    heartbeat: s(c.get("lastHeartbeatTime"))
+                        .and_then(|h| super::logline::parse_iso(&h)),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let taints = get(node, &["spec", "taints"])
+        .and_then(|t| t.as_sequence())
+        .map(|ts| {
+            ts.iter()
+                .map(|t| Taint {
+                    key: s(t.get("key")).unwrap_or_default(),
+                    value: s(t.get("value")),
+                    effect: s(t.get("effect")).unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(NodeInfo {
+        name: s(get(node, &["metadata", "name"])).unwrap_or_default(),
+        conditions,
+        unschedulable: Some(matches!(
+            get(node, &["spec", "unschedulable"]),
+            Some(Y::Bool(true))
+        )),
+        taints: Some(taints),
+        pod_cidr: Some(s(get(node, &["spec", "podCIDR"])).filter(|c| !c.is_empty())),
+        capacity: string_map(get(node, &["status", "capacity"])),
+        allocatable: string_map(get(node, &["status", "allocatable"])),
+        arch: s(get(node, &["status", "nodeInfo", "architecture"])),
+        machine_id: s(get(node, &["status", "nodeInfo", "machineID"])),
+        created: s(get(node, &["metadata", "creationTimestamp"]))
+            .and_then(|c| super::logline::parse_iso(&c)),
+        shape: "node object",
+    })
+}
+
+/// RFC 1123 with a numeric zone, as `kubectl describe` prints times.
+fn describe_time(s: &str) -> Option<f64> {
+    chrono::DateTime::parse_from_rfc2822(s.trim())
+        .ok()
+        .map(|d| d.timestamp() as f64)
+}
+
+/// `kubectl describe node`. Sections it does not include stay unknown; a
+/// description that shows Capacity and Conditions but no PodCIDR has none.
+pub fn from_describe(text: &str) -> Option<NodeInfo> {
+    let lines: Vec<&str> = text.lines().collect();
+    let name = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Name:"))?
+        .trim()
+        .to_string();
+    let mut n = NodeInfo {
+        name,
+        shape: "kubectl describe node",
+        ..Default::default()
+    };
+    let mut section = "";
+    for l in &lines {
+        let top = !l.starts_with(' ') && !l.starts_with('\t');
+        if top {
+            if let Some((k, v)) = l.split_once(':') {
+                section = k.trim();
+                let v = v.trim();
+                match section {
+                    "Taints" => {
+                        n.taints = Some(parse_taint(v).into_iter().collect());
+                    }
+                    "Unschedulable" => n.unschedulable = Some(v == "true"),
+                    "PodCIDR" => n.pod_cidr = Some(Some(v.to_string()).filter(|v| !v.is_empty())),
+                    "CreationTimestamp" => n.created = describe_time(v),
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        let t = l.trim();
+        match section {
+            "Taints" => {
+                if let (Some(ts), Some(t)) = (n.taints.as_mut(), parse_taint(t)) {
+                    ts.push(t);
+                }
+            }
+            "Conditions" => {
+                let c = columns(t);
+                if c.len() >= 2 && !c[0].starts_with("Type") && !c[0].starts_with("----") {
+                    n.conditions.push(Condition {
+                        kind: c[0].to_string(),
+                        status: c[1].to_string(),
+                        heartbeat: c.get(2).and_then(|h| describe_time(h)),
+                        reason: c.get(4).unwrap_or(&"").to_string(),
+                        message: c.get(5..).map(|m| m.join(" ")).unwrap_or_default(),
+                    });
+                }
+            }
+            "Capacity" | "Allocatable" => {
+                if let Some((k, v)) = t.split_once(':') {
+                    let m = if section == "Capacity" {
+                        &mut n.capacity
+                    } else {
+                        &mut n.allocatable
+                    };
+                    m.insert(k.trim().to_string(), v.trim().to_string());
+                }
+            }
+            "System Info" => {
+                if let Some((k, v)) = t.split_once(':') {
+                    match k.trim() {
+                        "Architecture" => n.arch = Some(v.trim().to_string()),
+                        "Machine ID" => n.machine_id = Some(v.trim().to_string()),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if n.pod_cidr.is_none()
+        && !n.capacity.is_empty()
+        && !n.conditions.is_empty()
+        && text.contains("Non-terminated Pods")
+    {
+        n.pod_cidr = Some(None);
+    }
+    Some(n)
+}
+
+fn parse_taint(s: &str) -> Option<Taint> {
+    let s = s.trim();
+    if s.is_empty() || s == "<none>" {
+        return None;
+    }
+    let (kv, effect) = s.rsplit_once(':')?;
+    let (key, value) = match kv.split_once('=') {
+        Some((k, v)) => (k, Some(v.to_string())),
+        None => (kv, None),
+    };
+    Some(Taint {
+        key: key.to_string(),
+        value,
+        effect: effect.to_string(),
+    })
+}
+
+/// Rows of `kubectl get nodes` (plain or `-o wide`): name, STATUS, ROLES.
+pub fn from_get_nodes(text: &str) -> Vec<NodeInfo> {
+    let mut out = Vec::new();
+    let mut header = false;
+    for l in text.lines() {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        if w.first() == Some(&"NAME") && w.get(1) == Some(&"STATUS") {
+            header = true;
+            continue;
+        }
+        if !header || w.len() < 3 {
+            continue;
+        }
+        let status = w[1];
+        let ready = if status.split(',').any(|s| s == "Ready") {
+            "True"
+        } else if status.contains("NotReady") {
+            "False"
+        } else if status.contains("Unknown") {
+            "Unknown"
+        } else {
+            continue;
+        };
+        out.push(NodeInfo {
+            name: w[0].to_string(),
+            conditions: vec![Condition {
+                kind: "Ready".into(),
+                status: ready.into(),
+                reason: String::new(),
+                message: format!("STATUS {status}"),
+                heartbeat: None,
+            }],
+            unschedulable: Some(status.contains("SchedulingDisabled")),
+            shape: "kubectl get nodes",
+            ..Default::default()
+        });
+    }
+    out
+}
+
+/// The row a ticket is about: the first that is not Ready, then the first
+/// that is cordoned, else the first.
+pub fn worst(rows: Vec<NodeInfo>) -> Option<NodeInfo> {
+    let not_ready = rows
+        .iter()
+        .position(|r| r.condition("Ready").is_some_and(|c| c.status != "True"));
+    let cordoned = rows.iter().position(|r| r.unschedulable == Some(true));
+    let i = not_ready.or(cordoned).unwrap_or(0);
+    rows.into_iter().nth(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities() {
+        assert_eq!(quantity("110"), Some(110.0));
+        assert_eq!(quantity("500m"), Some(0.5));
+        assert_eq!(quantity("3882068Ki"), Some(3882068.0 * 1024.0));
+        assert_eq!(quantity("junk"), None);
+    }
+
+    #[test]
+    fn node_yaml() {
+        let y = "apiVersion: v1\nkind: Node\nmetadata:\n  name: pi-1\n  creationTimestamp: \"2026-11-24T05:00:00Z\"\nspec:\n  taints:\n  - key: node.cloudprovider.kubernetes.io/uninitialized\n    value: \"true\"\n    effect: NoSchedule\n  - key: node.kubernetes.io/not-ready\n    effect: NoSchedule\nstatus:\n  capacity: {pods: \"0\", cpu: \"4\"}\n  conditions:\n  - {type: Ready, status: \"False\", reason: KubeletNotReady, message: \"container runtime network not ready\", lastHeartbeatTime: \"2026-11-24T05:59:00Z\"}\n";
+        let n = from_object(y).unwrap();
+        assert_eq!(n.condition("Ready").unwrap().status, "False");
+        assert_eq!(n.capacity.get("pods").map(String::as_str), Some("0"));
+        assert_eq!(
+            n.taints
+                .as_ref()
+                .unwrap()
+                .iter()
+                .filter(|t| t.blocking())
+                .count(),
+            1
+        );
+        assert_eq!(n.pod_cidr, Some(None));
+        assert!(from_object("kind: Pod\n").is_none());
+        assert!(from_object("{{{{ not yaml").is_none());
+    }
+
+    const DESCRIBE: &str = "Name:               pi-worker-1
+Roles:              <none>
+Labels:             beta.kubernetes.io/arch=arm64
+                    kubernetes.io/hostname=pi-worker-1
+CreationTimestamp:  Tue, 24 Nov 2026 05:00:00 +0000
+Taints:             node.kubernetes.io/not-ready:NoExecute
+                    node.cloudprovider.kubernetes.io/uninitialized=true:NoSchedule
+Unschedulable:      false
+Conditions:
+  Type             Status  LastHeartbeatTime                 LastTransitionTime                Reason                       Message
+  ----             ------  -----------------                 ------------------                ------                       -------
+  MemoryPressure   False   Tue, 24 Nov 2026 05:59:00 +0000   Tue, 24 Nov 2026 05:00:00 +0000   KubeletHasSufficientMemory   kubelet has sufficient memory available
+  Ready            False   Tue, 24 Nov 2026 05:59:00 +0000   Tue, 24 Nov 2026 05:00:00 +0000   KubeletNotReady              container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized
+Addresses:
+  InternalIP:  192.168.1.51
+Capacity:
+  cpu:                4
+  pods:               110
+System Info:
+  Architecture:               arm64
+Non-terminated Pods:          (1 in total)
+";
+
+    #[test]
+    fn describe() {
+        let n = from_describe(DESCRIBE).unwrap();
+        assert_eq!(n.name, "pi-worker-1");
+        let r = n.condition("Ready").unwrap();
+        assert_eq!(r.status, "False");
+        assert_eq!(r.reason, "KubeletNotReady");
+        assert!(r.message.contains("cni plugin not initialized"));
+        assert_eq!(n.taints.as_ref().unwrap().len(), 2);
+        assert_eq!(n.unschedulable, Some(false));
+        assert_eq!(n.pod_cidr, Some(None));
+        assert_eq!(n.arch.as_deref(), Some("arm64"));
+        assert_eq!(n.capacity.get("pods").map(String::as_str), Some("110"));
+    }
+
+    #[test]
+    fn get_nodes() {
+        let t = "NAME          STATUS                     ROLES           AGE   VERSION
+pi-master     Ready                      control-plane   10d   v1.28.2
+pi-worker-1   Ready,SchedulingDisabled   <none>          3d    v1.28.2
+pi-worker-2   NotReady                   <none>          5m    v1.28.2
+";
+        let rows = from_get_nodes(t);
+        assert_eq!(rows.len(), 3);
+        let w = worst(rows).unwrap();
+        assert_eq!(w.name, "pi-worker-2");
+        assert_eq!(w.condition("Ready").unwrap().status, "False");
+    }
+}

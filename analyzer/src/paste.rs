@@ -1,0 +1,293 @@
+//! A pasted ticket is not one log: it is log lines, command output and config
+//! snippets one after another. This finds the sections whose content kind it
+//! recognizes by shape (or by the shell command that printed them), so each
+//! goes to the same parser a bundle file of that kind would.
+
+use bundle::layout::Content;
+
+/// A recognized section: its kind, its first line (1-based) and its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    pub kind: Content,
+    pub first_line: u64,
+    pub text: String,
+}
+
+/// Lines as a ticket shows them: Markdown quote marks and code fences removed.
+fn clean(line: &str) -> &str {
+    let mut l = line.trim_end_matches('\r');
+    while let Some(r) = l.strip_prefix('>') {
+        l = r.strip_prefix(' ').unwrap_or(r);
+    }
+    if l.trim_start().starts_with("```") {
+        return "";
+    }
+    l
+}
+
+/// The content kind a shell command prints, from a prompt line such as
+/// `pi@node:~ $ sudo kubectl get nodes` or `# timedatectl`.
+fn command_kind(line: &str) -> Option<Content> {
+    let t = line.trim();
+    let at = t.find("$ ").or_else(|| t.find("# "))?;
+    let before = &t[..at];
+    if before.contains(' ') && !before.contains('@') {
+        return None;
+    }
+    let cmd = t[at + 2..].trim().trim_start_matches("sudo ").trim();
+    let w: Vec<&str> = cmd.split_whitespace().collect();
+    let has = |s: &str| w.contains(&s);
+    let first = *w.first()?;
+    Some(match first {
+        "chronyc" if has("tracking") => Content::ChronyTracking,
+        "timedatectl" if has("show") => Content::TimedatectlShow,
+        "timedatectl" => Content::TimedatectlStatus,
+        "free" => Content::Free,
+        "swapon" => Content::SwaponShow,
+        "date" if w.len() == 1 || has("-u") => Content::Date,
+        "df" => Content::Df,
+        "vcgencmd" if has("get_throttled") => Content::Throttled,
+        "systemctl" if has("status") => Content::SystemctlStatus,
+        "lsmod" => Content::ProcModules,
+        "openssl" if has("x509") => Content::OpensslDates,
+        "kubectl" | "k3s" | "microk8s.kubectl" | "k" => kubectl_kind(&w)?,
+        "cat" | "more" | "less" | "head" | "tail" => cat_kind(w.last()?)?,
+        _ => return None,
+    })
+}
+
+fn kubectl_kind(w: &[&str]) -> Option<Content> {
+    let has = |s: &str| w.contains(&s);
+    let node = has("node") || has("nodes") || has("no");
+    if has("describe") && node {
+        Some(Content::KubectlDescribeNode)
+    } else if has("get") && node && w.iter().any(|x| x.contains("yaml") || x.contains("json")) {
+        Some(Content::NodeObject)
+    } else if has("get") && node {
+        Some(Content::KubectlGetNodes)
+    } else if has("get") && has("csr") {
+        Some(Content::KubectlGetCsr)
+    } else {
+        None
+    }
+}
+
+fn cat_kind(path: &str) -> Option<Content> {
+    use bundle::layout::host;
+    Some(match path {
+        host::PROC_SWAPS => Content::ProcSwaps,
+        host::PROC_CGROUPS => Content::ProcCgroups,
+        host::CGROUP_CONTROLLERS => Content::CgroupControllers,
+        host::PROC_CMDLINE => Content::ProcCmdline,
+        host::BOOT_CMDLINE => Content::BootCmdline,
+        host::FIRMWARE_CMDLINE => Content::FirmwareCmdline,
+        host::MACHINE_ID => Content::MachineId,
+        host::KUBELET_CONFIG => Content::KubeletConfig,
+        host::CONTAINERD_CONFIG => Content::ContainerdConfig,
+        host::BRIDGE_NF_CALL_IPTABLES => Content::SysctlBridgeNf,
+        host::IP_FORWARD => Content::SysctlIpForward,
+        p if p.ends_with("kubeadm-flags.env") => Content::KubeletFlags,
+        _ => return None,
+    })
+}
+
+fn is_prompt(line: &str) -> bool {
+    let t = line.trim_start();
+    (t.contains("$ ") || t.starts_with("# ") || t.contains("]# ") || t.contains(":~# "))
+        && command_kind(line).is_some()
+        || t.starts_with("$ ")
+}
+
+fn weekday_date(l: &str) -> bool {
+    const DAYS: [&str; 7] = ["Mon ", "Tue ", "Wed ", "Thu ", "Fri ", "Sat ", "Sun "];
+    DAYS.iter().any(|d| l.starts_with(d)) && crate::parse::clock::date_output(l).is_some()
+}
+
+/// A section that starts at this line by its shape alone, and whether it
+/// runs to the next blank line (`true`) or is this one line (`false`).
+fn shape_kind(l: &str, next: &[&str]) -> Option<(Content, bool)> {
+    let t = l.trim_start();
+    let w: Vec<&str> = t.split_whitespace().collect();
+    let starts = |p: &[&str]| w.len() >= p.len() && w[..p.len()] == *p;
+    Some(match () {
+        _ if starts(&["NAME", "STATUS", "ROLES"]) => (Content::KubectlGetNodes, true),
+        _ if w.first() == Some(&"NAME")
+            && w.last() == Some(&"CONDITION")
+            && w.contains(&"REQUESTOR") =>
+        {
+            (Content::KubectlGetCsr, true)
+        }
+        _ if l.starts_with("Name:")
+            && next
+                .iter()
+                .take(3)
+                .any(|n| n.starts_with("Roles:") || n.starts_with("Labels:")) =>
+        {
+            (Content::KubectlDescribeNode, true)
+        }
+        _ if t.starts_with("Reference ID") && t.contains(':') => (Content::ChronyTracking, true),
+        _ if t.starts_with("Local time:") => (Content::TimedatectlStatus, true),
+        _ if t.starts_with("throttled=0x") => (Content::Throttled, false),
+        _ if starts(&["total", "used", "free"]) => (Content::Free, true),
+        _ if starts(&["NAME", "TYPE", "SIZE", "USED", "PRIO"]) => (Content::SwaponShow, true),
+        _ if starts(&["Filename", "Type", "Size", "Used", "Priority"]) => {
+            (Content::ProcSwaps, true)
+        }
+        _ if t.starts_with("#subsys_name") => (Content::ProcCgroups, true),
+        _ if t.starts_with("Filesystem") && w.get(2) == Some(&"Used") => (Content::Df, true),
+        _ if t.starts_with("notBefore=") || t.starts_with("Not Before:") => {
+            (Content::OpensslDates, true)
+        }
+        _ if weekday_date(t) => (Content::Date, false),
+        _ if (t.starts_with('●') || t.starts_with('×')) && t.contains(".service") => {
+            (Content::SystemctlStatus, true)
+        }
+        _ if t == "kind: KubeletConfiguration"
+            || t.starts_with("apiVersion: kubelet.config.k8s.io") =>
+        {
+            (Content::KubeletConfig, true)
+        }
+        _ if t == "kind: Node"
+            || (t.starts_with("apiVersion: v1")
+                && next.iter().take(40).any(|n| n.trim() == "kind: Node")) =>
+        {
+            (Content::NodeObject, true)
+        }
+        _ if t.starts_with("[plugins") || t.starts_with("disabled_plugins") => {
+            (Content::ContainerdConfig, true)
+        }
+        _ if t.contains("console=") && t.contains("root=") && !t.contains(": ") => {
+            (Content::ProcCmdline, false)
+        }
+        _ => return None,
+    })
+}
+
+/// YAML objects run past blank lines while lines stay indented or keyed.
+fn yaml_end(lines: &[&str], from: usize) -> usize {
+    let mut end = from + 1;
+    while end < lines.len() {
+        let l = lines[end];
+        let t = l.trim();
+        let yamlish = t.is_empty()
+            || l.starts_with(' ')
+            || l.starts_with('-')
+            || l.split_once(':')
+                .is_some_and(|(k, _)| !k.contains(' ') && !k.is_empty());
+        if !yamlish || is_prompt(l) {
+            break;
+        }
+        end += 1;
+    }
+    end
+}
+
+/// Find the recognized sections of a paste.
+pub fn sections(text: &str) -> Vec<Section> {
+    let lines: Vec<&str> = text.lines().map(clean).collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let l = lines[i];
+        let (kind, start, block) = if let Some(k) = command_kind(l).filter(|_| is_prompt(l)) {
+            (k, i + 1, true)
+        } else if let Some((k, b)) = shape_kind(l, &lines[i + 1..]) {
+            (k, i, b)
+        } else {
+            i += 1;
+            continue;
+        };
+        let end = if !block {
+            start + 1
+        } else if matches!(
+            kind,
+            Content::NodeObject
+                | Content::KubeletConfig
+                | Content::KubectlDescribeNode
+                | Content::ContainerdConfig
+        ) {
+            yaml_end(&lines, start)
+        } else {
+            let mut e = start;
+            while e < lines.len()
+                && (e == start || !lines[e].trim().is_empty())
+                && (e == start || !is_prompt(lines[e]))
+            {
+                e += 1;
+            }
+            e
+        };
+        let end = end.min(lines.len());
+        if end > start {
+            out.push(Section {
+                kind,
+                first_line: start as u64 + 1,
+                text: lines[start..end].join("\n") + "\n",
+            });
+        }
+        i = end.max(i + 1);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ticket_with_several_outputs() {
+        let t = "Hi, my pi will not get ready.\n\
+```\n\
+pi@master:~ $ kubectl get nodes\n\
+NAME       STATUS     ROLES           AGE   VERSION\n\
+master     Ready      control-plane   2d    v1.28.2\n\
+worker-1   NotReady   <none>          1h    v1.28.2\n\
+\n\
+pi@worker-1:~ $ timedatectl\n\
+               Local time: Thu 2026-11-24 06:00:00 UTC\n\
+           Universal time: Thu 2026-11-24 06:00:00 UTC\n\
+System clock synchronized: no\n\
+```\n\
+> throttled=0x50005\n\
+Thu Dec 26 10:08:23 UTC 2019\n";
+        let s = sections(t);
+        let kinds: Vec<Content> = s.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                Content::KubectlGetNodes,
+                Content::TimedatectlStatus,
+                Content::Throttled,
+                Content::Date
+            ]
+        );
+        assert_eq!(s[0].first_line, 4);
+        assert!(s[0].text.contains("worker-1   NotReady"));
+        assert!(!s[0].text.contains("timedatectl"));
+        assert_eq!(s[2].text.trim(), "throttled=0x50005");
+    }
+
+    #[test]
+    fn shapes_without_prompts() {
+        let t = "NAME        AGE   SIGNERNAME                                    REQUESTOR                 REQUESTEDDURATION   CONDITION
+csr-8xv9k   2m    kubernetes.io/kube-apiserver-client-kubelet   system:bootstrap:abcdef   <none>              Pending
+
+Name:               pi-worker-1
+Roles:              <none>
+Conditions:
+  Type             Status
+
+Events:              <none>
+";
+        let s = sections(t);
+        assert_eq!(s[0].kind, Content::KubectlGetCsr);
+        assert_eq!(s[1].kind, Content::KubectlDescribeNode);
+        assert!(s[1].text.contains("Events:"));
+    }
+
+    #[test]
+    fn log_lines_are_not_sections() {
+        let t = "Nov 24 06:00:00 pi kubelet[812]: E1124 06:00:00.000000 812 kubelet.go:2855] \"Container runtime network not ready\"\n";
+        assert!(sections(t).is_empty());
+    }
+}
