@@ -53,6 +53,10 @@ pub const CAUSES: &[(&str, &[u8], &str)] = &[
     ("workload-arch-mismatch", &[5], "images or node selectors for another architecture (exec format error)"),
 ];
 
+/// A rule whose evidence shows a phase failed without naming why. Such a
+/// finding names the phase when no cause can be named; `verdict.cause` stays null.
+pub const UNKNOWN_CAUSE: &str = "unknown";
+
 pub fn cause(id: &str) -> Option<&'static (&'static str, &'static [u8], &'static str)> {
     CAUSES.iter().find(|c| c.0 == id)
 }

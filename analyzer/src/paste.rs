@@ -110,7 +110,9 @@ fn shape_kind(l: &str, next: &[&str]) -> Option<(Content, bool)> {
     let w: Vec<&str> = t.split_whitespace().collect();
     let starts = |p: &[&str]| w.len() >= p.len() && w[..p.len()] == *p;
     Some(match () {
-        _ if starts(&["NAME", "STATUS", "ROLES"]) => (Content::KubectlGetNodes, true),
+        _ if starts(&["NAME", "STATUS"]) && w.contains(&"AGE") && w.contains(&"VERSION") => {
+            (Content::KubectlGetNodes, true)
+        }
         _ if w.first() == Some(&"NAME")
             && w.last() == Some(&"CONDITION")
             && w.contains(&"REQUESTOR") =>

@@ -65,6 +65,9 @@ pub struct RawClause {
     pub logs: Vec<String>,
     #[serde(default)]
     pub sources: Vec<String>,
+    /// Lines matching any of these do not count for this clause's `logs`.
+    #[serde(default)]
+    pub except: Vec<String>,
     #[serde(default)]
     pub facts: Vec<String>,
     #[serde(default)]
@@ -82,6 +85,7 @@ pub fn source_names() -> Vec<&'static str> {
 #[derive(Debug)]
 pub struct Clause {
     pub logs: Vec<Regex>,
+    pub except: Vec<Regex>,
     pub sources: Vec<String>,
     pub facts: Vec<Cond>,
     pub unless: Vec<Cond>,
@@ -145,6 +149,7 @@ pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
         ));
     }
     match model::cause(&raw.cause) {
+        None if raw.cause == model::UNKNOWN_CAUSE => {}
         None => errors.push(err(
             line_of(text, "cause"),
             format!("unknown cause {:?} (see product.md)", raw.cause),
@@ -220,6 +225,7 @@ pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
     for c in &raw.when {
         let mut cl = Clause {
             logs: Vec::new(),
+            except: Vec::new(),
             sources: c.sources.clone(),
             facts: Vec::new(),
             unless: Vec::new(),
@@ -241,10 +247,15 @@ pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
                 ));
             }
         }
-        for p in &c.logs {
-            match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
-                Ok(r) => cl.logs.push(r),
-                Err(e) => errors.push(err(line_of(text, p), format!("bad regex: {e}"))),
+        if !c.except.is_empty() && c.logs.is_empty() {
+            errors.push(err(line_of(text, "except"), "except without logs".into()));
+        }
+        for (list, out) in [(&c.logs, &mut cl.logs), (&c.except, &mut cl.except)] {
+            for p in list {
+                match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
+                    Ok(r) => out.push(r),
+                    Err(e) => errors.push(err(line_of(text, p), format!("bad regex: {e}"))),
+                }
             }
         }
         for (list, out) in [(&c.facts, &mut cl.facts), (&c.unless, &mut cl.unless)] {

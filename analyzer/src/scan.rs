@@ -24,6 +24,8 @@ pub struct Patterns {
     set: RegexSet,
     /// set index -> (rule, clause, the clause's source filter)
     map: Vec<(usize, usize, Vec<String>)>,
+    /// (rule, clause) -> lines that do not count for it
+    except: HashMap<(usize, usize), Vec<Regex>>,
     /// Lines that are not causes but tell the analyzer something (progress,
     /// times): `rules/phases.toml`'s milestones and the x509 clock statement.
     milestones: Vec<(&'static str, Regex)>,
@@ -37,8 +39,12 @@ impl Patterns {
     pub fn new(rules: &RuleSet) -> Patterns {
         let mut pats = Vec::new();
         let mut map = Vec::new();
+        let mut except = HashMap::new();
         for (ri, r) in rules.rules.iter().enumerate() {
             for (ci, c) in r.clauses.iter().enumerate() {
+                if !c.except.is_empty() {
+                    except.insert((ri, ci), c.except.clone());
+                }
                 for p in &c.logs {
                     pats.push(p.as_str().to_string());
                     map.push((ri, ci, c.sources.clone()));
@@ -57,6 +63,7 @@ impl Patterns {
         Patterns {
             set,
             map,
+            except,
             milestones,
         }
     }
@@ -172,6 +179,14 @@ impl<'p> Scanner<'p> {
         for idx in matched {
             let (ri, ci, srcs) = &self.pats.map[*idx];
             if !logs::source_matches(source, srcs) {
+                continue;
+            }
+            if self
+                .pats
+                .except
+                .get(&(*ri, *ci))
+                .is_some_and(|ex| ex.iter().any(|r| r.is_match(text)))
+            {
                 continue;
             }
             self.out.hits.entry((*ri, *ci)).or_default().add(Hit {

@@ -150,11 +150,11 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
     }
     // Cause scores: noisy-OR over active error findings.
     let mut scores: BTreeMap<&str, (f64, u8, usize)> = BTreeMap::new();
-    for (i, f) in fs
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.status == FindingStatus::Active && f.severity == Severity::Error)
-    {
+    for (i, f) in fs.iter().enumerate().filter(|(_, f)| {
+        f.status == FindingStatus::Active
+            && f.severity == Severity::Error
+            && f.cause != model::UNKNOWN_CAUSE
+    }) {
         let e = scores.entry(f.cause.as_str()).or_insert((0.0, f.phase, i));
         e.0 = 1.0 - (1.0 - e.0) * (1.0 - f.confidence);
         e.1 = e.1.min(f.phase);
@@ -257,6 +257,28 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
                 distinguish: r.and_then(|r| r.raw.distinguish.clone()),
             }
         }
+        None if unnamed(&fs).is_some() => {
+            let f = unnamed(&fs).expect("checked");
+            let r = rules.get(&f.rule_id);
+            Verdict {
+                status: Status::Failed,
+                phase: Some(f.phase),
+                phase_name: Some(model::phase_id(f.phase)),
+                cause: None,
+                confidence: Some(f.confidence),
+                rule_id: Some(f.rule_id.clone()),
+                title: f.title.clone(),
+                fix: r.map(|r| r.raw.fix.clone()).unwrap_or_default(),
+                evidence: f
+                    .evidence
+                    .iter()
+                    .take(policy::VERDICT_EVIDENCE)
+                    .cloned()
+                    .collect(),
+                alternatives: alternatives(rules, &fs, &scores, model::UNKNOWN_CAUSE, f.confidence),
+                distinguish: r.and_then(|r| r.raw.distinguish.clone()),
+            }
+        }
         None if passed[5].is_some() => Verdict {
             status: Status::Joined,
             phase: None,
@@ -292,6 +314,21 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
         ladder,
         findings: fs,
     }
+}
+
+/// The strongest active error that names a phase but no cause.
+fn unnamed(fs: &[Finding]) -> Option<&Finding> {
+    fs.iter()
+        .filter(|f| {
+            f.status == FindingStatus::Active
+                && f.severity == Severity::Error
+                && f.cause == model::UNKNOWN_CAUSE
+        })
+        .max_by(|a, b| {
+            a.confidence
+                .total_cmp(&b.confidence)
+                .then(b.phase.cmp(&a.phase))
+        })
 }
 
 /// Other causes the evidence fits: other scored causes, then the primary

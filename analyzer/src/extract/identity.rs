@@ -36,6 +36,23 @@ pub(super) fn all(c: &mut Ctx, facts: &mut Facts) {
             Some(Evidence::new(bundle::MANIFEST, None, text)),
         );
     }
+    for d in c.docs(Content::Other) {
+        if let Some(dup) = crate::parse::ids::duplicates(&d.text()) {
+            let line = dup.lines[0];
+            let text = format!(
+                "{} is shown for {} holders (lines {})",
+                dup.value,
+                dup.lines.len(),
+                dup.lines
+                    .iter()
+                    .map(|l| (l + d.first_line as usize).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            facts.set(IDENTITY_DUPLICATE_SEEN, true, Some(d.at(line, text)));
+            break;
+        }
+    }
     if let Some(d) = c.doc(Content::MachineId) {
         let id = d.text().trim().to_string();
         let empty = id.is_empty() || id == "uninitialized";

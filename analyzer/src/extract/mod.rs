@@ -79,6 +79,12 @@ impl<'a> Ctx<'a> {
             let bundled =
                 path.starts_with(bundle::FILES_DIR) || path.starts_with(bundle::COMMANDS_DIR);
             if kind == Content::Other && !bundled {
+                c.docs.push(Doc {
+                    kind: Content::Other,
+                    path: path.clone(),
+                    first_line: 1,
+                    data: Cow::Borrowed(data),
+                });
                 for sec in paste::sections(&String::from_utf8_lossy(data)) {
                     c.docs.push(Doc {
                         kind: sec.kind,

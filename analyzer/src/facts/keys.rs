@@ -55,6 +55,7 @@ facts! {
     IDENTITY_MACHINE_ID: String = "identity.machine_id", "/etc/machine-id";
     IDENTITY_MACHINE_ID_EMPTY: bool = "identity.machine_id_empty", "/etc/machine-id is empty or 'uninitialized'";
     IDENTITY_MACHINE_ID_SHARED: bool = "identity.machine_id_shared", "another input analyzed in the same run has the same machine-id";
+    IDENTITY_DUPLICATE_SEEN: bool = "identity.duplicate_seen", "one machine-id, system UUID or Weave peer name is shown for several nodes in the input";
     IDENTITY_CERT_NODE_MISMATCH: bool = "identity.cert_node_mismatch", "the client certificate is for another node name than the kubelet registers";
     NODE_PRESENT: bool = "node.present", "a Node object was found";
     NODE_NAME: String = "node.name", "metadata.name";

@@ -5,6 +5,7 @@
 pub mod certs;
 pub mod clock;
 pub mod host;
+pub mod ids;
 pub mod kube;
 pub mod logline;
 pub mod node;

@@ -285,7 +285,7 @@ pub fn from_get_nodes(text: &str) -> Vec<NodeInfo> {
     let mut header = false;
     for l in text.lines() {
         let w: Vec<&str> = l.split_whitespace().collect();
-        if w.first() == Some(&"NAME") && w.get(1) == Some(&"STATUS") {
+        if w.first() == Some(&"NAME") && w.get(1) == Some(&"STATUS") && w.contains(&"AGE") {
             header = true;
             continue;
         }
@@ -320,13 +320,15 @@ pub fn from_get_nodes(text: &str) -> Vec<NodeInfo> {
 }
 
 /// The row a ticket is about: the first that is not Ready, then the first
-/// that is cordoned, else the first.
+/// that is cordoned; a lone row is the node itself. Several healthy rows say
+/// nothing about which node the ticket means: None.
 pub fn worst(rows: Vec<NodeInfo>) -> Option<NodeInfo> {
     let not_ready = rows
         .iter()
         .position(|r| r.condition("Ready").is_some_and(|c| c.status != "True"));
     let cordoned = rows.iter().position(|r| r.unschedulable == Some(true));
-    let i = not_ready.or(cordoned).unwrap_or(0);
+    let lone = (rows.len() == 1).then_some(0);
+    let i = not_ready.or(cordoned).or(lone)?;
     rows.into_iter().nth(i)
 }
 
@@ -409,8 +411,14 @@ pi-worker-2   NotReady                   <none>          5m    v1.28.2
 ";
         let rows = from_get_nodes(t);
         assert_eq!(rows.len(), 3);
-        let w = worst(rows).unwrap();
+        let w = worst(rows.clone()).unwrap();
         assert_eq!(w.name, "pi-worker-2");
+        let master = rows[0].clone();
+        assert_eq!(worst(vec![master.clone()]).unwrap().name, "pi-master");
+        assert!(
+            worst(vec![master.clone(), master]).is_none(),
+            "several healthy rows name no node"
+        );
         assert_eq!(w.condition("Ready").unwrap().status, "False");
     }
 }
