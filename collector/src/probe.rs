@@ -1,8 +1,9 @@
 //! Network probes. They only contact endpoints the node is configured with
 //! (kubeconfig servers, NTP servers) or that the operator names.
 
-use crate::command;
-use bundle::{Endpoint, Offset};
+use crate::files::{host, read_small};
+use crate::{command, discover, Ctx};
+use bundle::{ClockProbe, Endpoint, Item, Kind, Offset, Outcome, Reachability};
 use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -351,6 +352,102 @@ pub fn https_date(
         (None, _) => o.error = Some("no Date header".into()),
     }
     o
+}
+
+/// What all probes found: the clock, reachability and one item per probe.
+pub(crate) type Found = (ClockProbe, Reachability, Vec<Item>);
+
+fn probe_item(id: String, src: &str, err: Option<String>, ms: u64) -> Item {
+    let mut it = Item::new(id, Kind::Probe, src);
+    it.duration_ms = ms;
+    if let Some(e) = err {
+        it.outcome = Outcome::Failed;
+        it.error = Some(e);
+    }
+    it
+}
+
+/// Node clock, RTC presence and, unless `--no-network`, reachability of the
+/// configured API servers and offsets to them and to the NTP servers.
+pub(crate) fn run_all(ctx: &Ctx) -> Found {
+    let opts = ctx.opts;
+    let now = now_unix_micros();
+    let mut clock = ClockProbe {
+        node_time: bundle::time::rfc3339_micros(now),
+        node_time_unix_ms: now / 1000,
+        uptime_seconds: read_small(&opts.root, "/proc/uptime")
+            .and_then(|s| s.split_whitespace().next().and_then(|t| t.parse().ok())),
+        rtc_present: Some(
+            host(&opts.root, "/sys/class/rtc/rtc0").exists()
+                || host(&opts.root, "/dev/rtc0").exists(),
+        ),
+        offsets: Vec::new(),
+    };
+    let mut reach = Reachability::default();
+    let mut items = Vec::new();
+    if !opts.network {
+        let why = Some("network probes disabled by --no-network".into());
+        items.push(probe_item("probe:network".into(), "--no-network", why, 0));
+        return (clock, reach, items);
+    }
+    let timeout = opts.timeout.min(Duration::from_secs(5));
+    for (url, from) in discover::api_servers(opts) {
+        let t1 = Instant::now();
+        let ep = tcp(
+            &opts.root,
+            &url,
+            &from,
+            &opts.search,
+            timeout,
+            &ctx.spool_dir,
+        );
+        let ms = t1.elapsed().as_millis() as u64;
+        items.push(probe_item(
+            format!("probe:tcp:{url}"),
+            &url,
+            ep.error.clone(),
+            ms,
+        ));
+        let connected = ep.connected;
+        reach.endpoints.push(ep);
+        let dated = clock
+            .offsets
+            .iter()
+            .filter(|o| o.method == "https-date")
+            .count();
+        if connected && dated < 2 {
+            let t1 = Instant::now();
+            let o = https_date(&url, &from, &opts.search, timeout, &ctx.spool_dir);
+            let ms = t1.elapsed().as_millis() as u64;
+            items.push(probe_item(
+                format!("probe:https-date:{url}"),
+                &url,
+                o.error.clone(),
+                ms,
+            ));
+            clock.offsets.push(o);
+        }
+    }
+    for (peer, from) in discover::ntp_servers(opts) {
+        let t1 = Instant::now();
+        let o = ntp_offset(
+            &opts.root,
+            &peer,
+            &from,
+            &opts.search,
+            timeout,
+            &ctx.spool_dir,
+        );
+        let ms = t1.elapsed().as_millis() as u64;
+        items.push(probe_item(
+            format!("probe:sntp:{peer}"),
+            &peer,
+            o.error.clone(),
+            ms,
+        ));
+        clock.offsets.push(o);
+    }
+    (clock, reach, items)
 }
 
 #[cfg(test)]
