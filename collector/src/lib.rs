@@ -9,6 +9,7 @@ pub mod command;
 pub mod commands;
 pub mod discover;
 pub mod files;
+pub mod host;
 pub mod options;
 pub mod plan;
 pub mod probe;
