@@ -9,7 +9,8 @@ use crate::writer::{store, trim_front, Writer};
 use crate::{command, redact, Ctx};
 use bundle::{Item, Kind, Outcome};
 use std::io;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 /// One finished command: its item and what it printed.
 pub(crate) struct CmdResult {
@@ -18,29 +19,69 @@ pub(crate) struct CmdResult {
     stderr: Vec<u8>,
 }
 
-/// Run every spec with `jobs` workers; results come back in plan order.
-pub(crate) fn run_all(ctx: &Ctx, specs: &[CmdSpec]) -> Vec<CmdResult> {
-    let slots: Vec<Mutex<Option<CmdResult>>> = specs.iter().map(|_| Mutex::new(None)).collect();
-    let next = Mutex::new(0usize);
-    std::thread::scope(|s| {
-        for _ in 0..ctx.opts.jobs.max(1) {
-            s.spawn(|| loop {
-                let i = {
-                    let mut n = next.lock().expect("lock");
-                    let i = *n;
-                    *n += 1;
-                    i
-                };
-                let Some(spec) = specs.get(i) else { break };
-                let r = run_cmd(ctx, spec);
-                *slots[i].lock().expect("lock") = Some(r);
-            });
+/// Start slots: at most `jobs` commands are starting or busy at once, but a
+/// command still running after `slow` no longer holds its slot (it is most
+/// likely waiting on something that hangs), so wedged tools cannot queue the
+/// rest behind them: with every command hanging, all have started within
+/// about `commands / jobs * slow`.
+struct Slots {
+    running: Mutex<Vec<(usize, Instant)>>,
+    cv: Condvar,
+    jobs: usize,
+    slow: Duration,
+}
+
+impl Slots {
+    fn acquire(&self, i: usize) {
+        let mut r = self.running.lock().expect("lock");
+        loop {
+            let busy = r.iter().filter(|(_, t)| t.elapsed() < self.slow).count();
+            if busy < self.jobs {
+                r.push((i, Instant::now()));
+                return;
+            }
+            let next = r
+                .iter()
+                .map(|(_, t)| self.slow.saturating_sub(t.elapsed()))
+                .min();
+            let wait = next.unwrap_or(self.slow).max(Duration::from_millis(1));
+            r = self.cv.wait_timeout(r, wait).expect("lock").0;
         }
-    });
-    slots
-        .into_iter()
-        .filter_map(|s| s.into_inner().expect("lock"))
-        .collect()
+    }
+
+    fn release(&self, i: usize) {
+        self.running.lock().expect("lock").retain(|(j, _)| *j != i);
+        self.cv.notify_all();
+    }
+}
+
+/// Run every spec (see `Slots`); results come back in plan order.
+pub(crate) fn run_all(ctx: &Ctx, specs: &[CmdSpec]) -> Vec<CmdResult> {
+    let slots = Slots {
+        running: Mutex::new(Vec::new()),
+        cv: Condvar::new(),
+        jobs: ctx.opts.jobs.max(1),
+        slow: (ctx.opts.timeout / 16).max(Duration::from_millis(20)),
+    };
+    std::thread::scope(|s| {
+        let handles: Vec<_> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let slots = &slots;
+                std::thread::Builder::new()
+                    .stack_size(256 * 1024)
+                    .spawn_scoped(s, move || {
+                        slots.acquire(i);
+                        let r = run_cmd(ctx, spec);
+                        slots.release(i);
+                        r
+                    })
+                    .expect("spawn a command thread")
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    })
 }
 
 fn skipped(mut item: Item, why: &str) -> CmdResult {
@@ -71,6 +112,7 @@ fn run_cmd(ctx: &Ctx, spec: &CmdSpec) -> CmdResult {
             cap,
             spool_dir: &ctx.spool_dir,
             name: &spec.id,
+            tee: None,
         })
     };
     let mut item = item;
@@ -81,7 +123,7 @@ fn run_cmd(ctx: &Ctx, spec: &CmdSpec) -> CmdResult {
             out = r(alt);
         }
     }
-    record(ctx, &mut item, &out, &spec.argv[0]);
+    record(ctx.opts.timeout, &mut item, &out, &spec.argv[0]);
     CmdResult {
         item,
         stdout: out.stdout,
@@ -90,7 +132,7 @@ fn run_cmd(ctx: &Ctx, spec: &CmdSpec) -> CmdResult {
 }
 
 /// Turn a command's status into the item's outcome and error.
-pub(crate) fn record(ctx: &Ctx, item: &mut Item, out: &command::Output, program: &str) {
+pub(crate) fn record(timeout: Duration, item: &mut Item, out: &command::Output, program: &str) {
     item.duration_ms = out.duration.as_millis() as u64;
     item.redactions = out.redactions;
     item.source_size = Some(out.stdout_total);
@@ -125,12 +167,37 @@ pub(crate) fn record(ctx: &Ctx, item: &mut Item, out: &command::Output, program:
             item.outcome = Outcome::Timeout;
             item.error = Some(format!(
                 "killed with its process group after {}s",
-                ctx.opts.timeout.as_secs_f32()
+                timeout.as_secs_f32()
             ));
         }
     }
+    if let Some(e) = &out.spool_error {
+        item.outcome = outcome_of(e);
+        item.error = Some(format!("spooling the output failed: {e}"));
+    } else if out.pipe_held {
+        let note = format!(
+            "its output pipe was still held open {}s after it ended (a daemon it \
+             started?): the output that arrived until then is kept",
+            command::GRACE.as_secs_f32()
+        );
+        item.error = Some(match item.error.take() {
+            Some(e) => format!("{e}; {note}"),
+            None => note,
+        });
+    }
     if item.error.is_none() && !stderr_text.trim().is_empty() && item.outcome != Outcome::Ok {
         item.error = Some(stderr_text.lines().take(3).collect::<Vec<_>>().join(" | "));
+    }
+}
+
+impl CmdResult {
+    /// A command run before the collection (`--run`).
+    pub(crate) fn new(item: Item, out: command::Output) -> Self {
+        CmdResult {
+            item,
+            stdout: out.stdout,
+            stderr: out.stderr,
+        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod host;
 pub mod options;
 pub mod plan;
 pub mod probe;
+pub mod procs;
 pub mod redact;
 pub mod spool;
 pub mod writer;
@@ -129,6 +130,66 @@ fn default_name(hostname: &str, unix_secs: i64) -> String {
 
 /// Collect a bundle. Returns an error only when no bundle could be written.
 pub fn collect(opts: &Options) -> Result<Summary, Error> {
+    collect_with(opts, Vec::new())
+}
+
+/// What `--run` did: the exit status to give (the command's own; 124 when
+/// `--run-timeout` killed it, 127 when it was not found) and the collection
+/// it triggered, if it failed.
+pub struct Wrapped {
+    pub code: i32,
+    pub collected: Option<Result<Summary, Error>>,
+}
+
+/// `--run`: run `opts.run` with its output copied to `tee` as it arrives,
+/// and collect (its redacted output included as `commands/run.out`) when it
+/// fails or outlives `opts.run_timeout`.
+pub fn run_and_collect(opts: &Options, tee: &(dyn Fn(&[u8]) + Sync)) -> Result<Wrapped, Error> {
+    let default = default_name("run", probe::now_unix_micros() / 1_000_000);
+    let t = writer::target(opts.output.as_deref(), &default)
+        .map_err(|(path, source)| Error::Output { path, source })?;
+    let spool_dir = t
+        .dir
+        .join(format!(".nodejoin-run.spool.{}", std::process::id()));
+    procs::register_path(&spool_dir);
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&spool_dir)
+        .map_err(|source| Error::Output {
+            path: spool_dir.clone(),
+            source,
+        })?;
+    let mut item = Item::new(
+        format!("cmd:{}", plan::RUN_ID),
+        Kind::Command,
+        commands::redact_str(&opts.run.join(" ")),
+    );
+    let mut r = command::Run::new(
+        &opts.run,
+        &opts.search,
+        opts.run_timeout,
+        &spool_dir,
+        plan::RUN_ID,
+    );
+    r.cap = opts.max_log;
+    r.tee = Some(tee);
+    let out = command::run(&r);
+    commands::record(opts.run_timeout, &mut item, &out, &opts.run[0]);
+    let code = match out.status {
+        command::Status::Exited(c) => c,
+        command::Status::Signaled(s) => 128 + s,
+        command::Status::TimedOut => 124,
+        command::Status::Missing => 127,
+        command::Status::SpawnFailed(_) => 126,
+    };
+    let collected =
+        (code != 0).then(|| collect_with(opts, vec![commands::CmdResult::new(item, out)]));
+    let _ = fs::remove_dir_all(&spool_dir);
+    procs::forget_path(&spool_dir);
+    Ok(Wrapped { code, collected })
+}
+
+fn collect_with(opts: &Options, pre: Vec<commands::CmdResult>) -> Result<Summary, Error> {
     let started = Instant::now();
     let t0_us = probe::now_unix_micros();
     let hostname = discover::hostname(opts);
@@ -148,19 +209,19 @@ pub fn collect(opts: &Options) -> Result<Summary, Error> {
         source,
     };
     let file = writer::create_tmp(&t.tmp_path).map_err(out_err)?;
+    procs::register_path(&t.tmp_path);
     let fname = t
         .final_path
         .file_name()
         .unwrap_or_default()
         .to_string_lossy();
     let spool_dir = t.dir.join(format!(".{fname}.spool.{}", std::process::id()));
-    if let Err(e) = fs::DirBuilder::new().mode(0o700).create(&spool_dir) {
-        let _ = fs::remove_file(&t.tmp_path);
-        return Err(out_err(e));
-    }
-    let result = collect_into(opts, file, &spool_dir, &run);
+    let made = fs::DirBuilder::new().mode(0o700).create(&spool_dir);
+    procs::register_path(&spool_dir);
+    let result = made.and_then(|()| collect_into(opts, file, &spool_dir, &run, pre));
     let _ = fs::remove_dir_all(&spool_dir);
-    let result = result.and_then(|m| fs::rename(&t.tmp_path, &t.final_path).map(|()| m));
+    procs::forget_path(&spool_dir);
+    let result = result.and_then(|m| procs::commit(&t.tmp_path, &t.final_path).map(|()| m));
     match result {
         Ok(manifest) => Ok(Summary {
             path: t.final_path,
@@ -168,6 +229,7 @@ pub fn collect(opts: &Options) -> Result<Summary, Error> {
         }),
         Err(source) => {
             let _ = fs::remove_file(&t.tmp_path);
+            procs::forget_path(&t.tmp_path);
             Err(Error::Write {
                 path: t.final_path,
                 source,
@@ -183,7 +245,13 @@ struct Gathered {
     probes: probe::Found,
 }
 
-fn collect_into(opts: &Options, file: File, spool_dir: &Path, run: &Run) -> io::Result<Manifest> {
+fn collect_into(
+    opts: &Options,
+    file: File,
+    spool_dir: &Path,
+    run: &Run,
+    pre: Vec<commands::CmdResult>,
+) -> io::Result<Manifest> {
     let ctx = Ctx {
         opts,
         spool_dir: spool_dir.to_path_buf(),
@@ -213,6 +281,7 @@ fn collect_into(opts: &Options, file: File, spool_dir: &Path, run: &Run) -> io::
         listings,
         probes: (clock, reach, probe_items),
     } = g;
+    items.extend(commands::store_all(&mut w, pre)?);
     items.extend(commands::store_all(&mut w, results)?);
     items.extend(probe_items);
     let json = [
