@@ -381,7 +381,7 @@ pub(crate) fn collect_extra(ctx: &Ctx, w: &mut Writer, p: &Path, is_node: bool) 
         Some(s) => s.to_string_lossy().into_owned(),
         None => "include".into(),
     };
-    let f = match host::open_regular(p) {
+    let f = match host::open_regular(p, true) {
         Ok((f, _)) => f,
         Err(OpenError::Refused(r)) => {
             skip(&mut item, r.0);

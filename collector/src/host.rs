@@ -116,23 +116,30 @@ pub enum OpenError {
 /// Open a host path under `root` for reading, regular files only.
 pub fn open(root: &Path, p: &str) -> Result<Opened, OpenError> {
     let (real, inside) = resolve(root, p).map_err(OpenError::Refused)?;
-    let (file, meta) = open_regular(&real)?;
+    let (file, meta) = open_regular(&real, false)?;
     Ok(Opened { file, meta, inside })
 }
 
-/// Open `path` (no link is followed) if it is a regular file; refuse FIFOs,
-/// devices and sockets before opening them, and check again with `fstat`.
-pub fn open_regular(path: &Path) -> Result<(File, Metadata), OpenError> {
-    let lm = fs::symlink_metadata(path).map_err(OpenError::Io)?;
+/// Open `path` if it is a regular file; refuse FIFOs, devices and sockets
+/// before opening them, and check again with `fstat`. A link is followed only
+/// when `follow` (the operator's own `--include` files).
+pub fn open_regular(path: &Path, follow: bool) -> Result<(File, Metadata), OpenError> {
+    let lm = if follow {
+        fs::metadata(path)
+    } else {
+        fs::symlink_metadata(path)
+    };
+    let lm = lm.map_err(OpenError::Io)?;
     if !lm.file_type().is_file() {
         let what = crate::writer::file_kind(&lm.file_type());
         return Err(OpenError::Refused(Refused(format!(
             "{what}, not a regular file"
         ))));
     }
+    let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NOCTTY)
+        .custom_flags(nofollow | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
         .open(path)
         .map_err(OpenError::Io)?;
     let meta = file.metadata().map_err(OpenError::Io)?;
@@ -252,7 +259,10 @@ mod tests {
         symlink("/proc/self/environ", r.join("etc/env2")).unwrap();
         // Even with the real /proc as root's /proc, via a link from elsewhere.
         let real = Path::new("/proc/self/environ");
-        assert!(matches!(open_regular(real), Err(OpenError::Refused(_))));
+        assert!(matches!(
+            open_regular(real, false),
+            Err(OpenError::Refused(_))
+        ));
     }
 
     #[test]
@@ -267,7 +277,7 @@ mod tests {
             Path::new("/dev/zero"),
             Path::new("/dev/null"),
         ] {
-            match open_regular(p) {
+            match open_regular(p, false) {
                 Err(OpenError::Refused(Refused(why))) => {
                     assert!(why.contains("not a regular file"), "{why}")
                 }
