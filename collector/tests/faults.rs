@@ -4,6 +4,8 @@
 //! every probe hanging, caps; and the `--run` join wrapper (issue 10).
 //! Everything contacted listens on 127.0.0.1.
 
+#![allow(clippy::print_stderr)] // skips and timings are reported on stderr
+
 use bundle::{Manifest, Outcome};
 use std::ffi::CString;
 use std::fs;
@@ -627,7 +629,7 @@ fn run_wrapper_collects_when_the_join_fails_or_hangs_and_exits_with_its_status()
     let t = tempfile::tempdir().unwrap();
     let bin = t.path().join("bin");
     let token = testkit::secrets::BOOTSTRAP_TOKEN;
-    fake_cmd(&bin, "kubeadm", &format!("echo \"[preflight] Running pre-flight checks for $*\"\necho 'error execution phase kubelet-start: timed out waiting for the condition' >&2\nexit 3"));
+    fake_cmd(&bin, "kubeadm", "echo \"[preflight] Running pre-flight checks for $*\"\necho 'error execution phase kubelet-start: timed out waiting for the condition' >&2\nexit 3");
     fake_cmd(
         &bin,
         "kubeadm-ok",
