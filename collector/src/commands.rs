@@ -235,3 +235,36 @@ pub(crate) fn redact_str(s: &str) -> String {
     let mut r = redact::Redactor::new();
     String::from_utf8_lossy(&r.text(s.as_bytes())).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slow_command_gives_up_its_slot() {
+        let slots = Slots {
+            running: Mutex::new(Vec::new()),
+            cv: Condvar::new(),
+            jobs: 2,
+            slow: Duration::from_millis(50),
+        };
+        let t0 = Instant::now();
+        let started = Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for i in 0..8 {
+                let (slots, started) = (&slots, &started);
+                s.spawn(move || {
+                    slots.acquire(i);
+                    started.lock().unwrap().push(t0.elapsed());
+                    std::thread::sleep(Duration::from_millis(1000));
+                    slots.release(i);
+                });
+            }
+        });
+        let last = *started.lock().unwrap().iter().max().unwrap();
+        assert!(
+            last < Duration::from_millis(500),
+            "last start after {last:?}"
+        );
+    }
+}
