@@ -210,7 +210,11 @@ fn wait(
             let _ = child.wait();
             return None;
         }
-        sink.drain(rx, Instant::now() + poll);
+        if sink.open > 0 {
+            sink.drain(rx, Instant::now() + poll);
+        } else {
+            std::thread::sleep(poll); // both pipes closed, the command runs on
+        }
         poll = (poll * 2).min(Duration::from_millis(20));
     }
 }

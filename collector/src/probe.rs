@@ -325,7 +325,7 @@ pub fn https_date(
     .map(|s| s.to_string())
     .collect();
     let t0 = now_unix_micros();
-    let out = command::run(&command::Run {
+    let mut out = command::run(&command::Run {
         argv: &argv,
         search,
         timeout: timeout + Duration::from_millis(250),
@@ -336,7 +336,7 @@ pub fn https_date(
     });
     let t1 = now_unix_micros();
     let mut headers = String::new();
-    if let Some(mut k) = out.stdout {
+    if let Some(mut k) = out.stdout.take() {
         let _ = std::io::Read::read_to_string(&mut k.reader, &mut headers);
     }
     let date = headers.lines().find_map(|l| {
@@ -345,10 +345,32 @@ pub fn https_date(
             .eq_ignore_ascii_case("date")
             .then(|| v.trim().to_string())
     });
-    match (
-        date.and_then(|d| bundle::time::parse_http_date(&d)),
-        &out.status,
-    ) {
+    date_offset(&mut o, date.as_deref(), &out, (t0, t1), timeout);
+    o
+}
+
+/// What all probes found: the clock, reachability and one item per probe.
+pub(crate) type Found = (ClockProbe, Reachability, Vec<Item>);
+
+fn probe_item(id: String, src: &str, err: Option<String>, ms: u64) -> Item {
+    let mut it = Item::new(id, Kind::Probe, src);
+    it.duration_ms = ms;
+    if let Some(e) = err {
+        it.outcome = Outcome::Failed;
+        it.error = Some(e);
+    }
+    it
+}
+
+/// Fill in the offset from a `Date` header seen between `t0` and `t1`, or why not.
+fn date_offset(
+    o: &mut Offset,
+    date: Option<&str>,
+    out: &command::Output,
+    (t0, t1): (i64, i64),
+    timeout: Duration,
+) {
+    match (date.and_then(bundle::time::parse_http_date), &out.status) {
         (Some(server_secs), _) => {
             let mid = (t0 + t1) / 2;
             let server_us = server_secs * 1_000_000 + 500_000;
@@ -372,20 +394,6 @@ pub fn https_date(
         }
         (None, _) => o.error = Some("no Date header".into()),
     }
-    o
-}
-
-/// What all probes found: the clock, reachability and one item per probe.
-pub(crate) type Found = (ClockProbe, Reachability, Vec<Item>);
-
-fn probe_item(id: String, src: &str, err: Option<String>, ms: u64) -> Item {
-    let mut it = Item::new(id, Kind::Probe, src);
-    it.duration_ms = ms;
-    if let Some(e) = err {
-        it.outcome = Outcome::Failed;
-        it.error = Some(e);
-    }
-    it
 }
 
 /// One API server: reachability, then the HTTPS date when it connected.

@@ -729,3 +729,43 @@ fn bundle_of_path(o: &Output) -> PathBuf {
     );
     p
 }
+
+#[test]
+fn a_signal_during_run_stops_the_join_command_and_leaves_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let (bin, out) = (t.path().join("bin"), t.path().join("out"));
+    fs::create_dir_all(&out).unwrap();
+    let pids = t.path().join("pids");
+    fake_cmd(&bin, "kubeadm", &format!("echo $$ >> '{}'\necho '[preflight] Running pre-flight checks'\n/bin/sleep 300 &\necho $! >> '{0}'\nwait", pids.display()));
+    let mut child = Command::new(BIN)
+        .args(["--root", "/nonexistent-root", "--no-network", "--output"])
+        .arg(&out)
+        .args(["--run", "--", "kubeadm", "join"])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while fs::read_to_string(&pids)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 2
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "kubeadm never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(child.wait().unwrap().code(), Some(143));
+    assert_all_dead(&pids);
+    assert_eq!(
+        fs::read_dir(&out).unwrap().count(),
+        0,
+        "spool or partial file left"
+    );
+}
