@@ -32,6 +32,11 @@ pub struct Output {
     pub redactions: u64,
     pub duration: Duration,
     pub program: Option<PathBuf>,
+    /// The output pipe was still held open `GRACE` after the command ended
+    /// (a daemon it left behind): what arrived until then is kept.
+    pub pipe_held: bool,
+    /// Spooling the output failed (ENOSPC, EIO): named here, output dropped.
+    pub spool_error: Option<io::Error>,
 }
 
 /// Find `name` in `dirs` the way a shell does.
@@ -50,6 +55,12 @@ fn is_executable(p: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// How long output is still read after the command exited or was killed.
+pub const GRACE: Duration = Duration::from_secs(1);
+
+/// Where `--run` copies the command's output as it arrives.
+pub type Tee<'a> = &'a (dyn Fn(&[u8]) + Sync);
+
 pub struct Run<'a> {
     pub argv: &'a [String],
     pub search: &'a [PathBuf],
@@ -57,6 +68,167 @@ pub struct Run<'a> {
     pub cap: u64,
     pub spool_dir: &'a Path,
     pub name: &'a str,
+    /// `--run`: standard error goes into the spool too, everything is copied
+    /// to `tee` as it arrives, and standard input is the collector's.
+    pub tee: Option<Tee<'a>>,
+}
+
+impl<'a> Run<'a> {
+    pub fn new(
+        argv: &'a [String],
+        search: &'a [PathBuf],
+        timeout: Duration,
+        spool_dir: &'a Path,
+        name: &'a str,
+    ) -> Self {
+        Run {
+            argv,
+            search,
+            timeout,
+            cap: 64 * 1024,
+            spool_dir,
+            name,
+            tee: None,
+        }
+    }
+}
+
+enum Chunk {
+    Out(Vec<u8>),
+    Err(Vec<u8>),
+    Eof,
+}
+
+/// Read `src` in chunks into the channel until end of file.
+fn reader(mut src: impl Read + Send + 'static, tx: mpsc::Sender<Chunk>, out: bool) {
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match src.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    let c = buf[..n].to_vec();
+                    if tx
+                        .send(if out { Chunk::Out(c) } else { Chunk::Err(c) })
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = tx.send(Chunk::Eof);
+    });
+}
+
+fn command(r: &Run, program: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(&r.argv[1..])
+        .stdin(if r.tee.is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("LC_ALL", "C")
+        .env("PAGER", "cat")
+        .env("SYSTEMD_PAGER", "")
+        .env("SYSTEMD_COLORS", "0")
+        .process_group(0);
+    if r.tee.is_none() {
+        cmd.env("PATH", std::env::join_paths(r.search).unwrap_or_default());
+    }
+    cmd
+}
+
+/// Where a running command's output goes.
+struct Sink<'a> {
+    r: &'a Run<'a>,
+    spool: Spool,
+    stderr: Vec<u8>,
+    error: Option<io::Error>,
+    open: usize,
+}
+
+impl Sink<'_> {
+    fn take(&mut self, c: Chunk) {
+        match c {
+            Chunk::Eof => self.open -= 1,
+            Chunk::Out(b) => self.spooled(&b),
+            Chunk::Err(b) if self.r.tee.is_some() => self.spooled(&b),
+            Chunk::Err(b) => {
+                let room = STDERR_CAP.saturating_sub(self.stderr.len());
+                self.stderr.extend_from_slice(&b[..b.len().min(room)]);
+            }
+        }
+    }
+
+    /// Into the spool; after a write error the rest is drained and dropped so
+    /// the command does not die of SIGPIPE.
+    fn spooled(&mut self, b: &[u8]) {
+        if let Some(tee) = self.r.tee {
+            tee(b);
+        }
+        if self.error.is_none() {
+            if let Err(e) = self.spool.write_all(b) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// Take chunks until both pipes ended or `until` passed.
+    fn drain(&mut self, rx: &mpsc::Receiver<Chunk>, until: Instant) {
+        while self.open > 0 {
+            let left = until.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(c) => self.take(c),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+/// Wait for the child, taking its output meanwhile; kill its group at the deadline.
+fn wait(
+    child: &mut std::process::Child,
+    sink: &mut Sink,
+    rx: &mpsc::Receiver<Chunk>,
+    deadline: Instant,
+) -> Option<std::process::ExitStatus> {
+    let mut poll = Duration::from_millis(1);
+    loop {
+        match child.try_wait() {
+            Ok(Some(st)) => return Some(st),
+            Ok(None) => {}
+            Err(_) => return None,
+        }
+        if Instant::now() >= deadline {
+            kill_group(child.id() as i32);
+            let _ = child.wait();
+            return None;
+        }
+        if sink.open > 0 {
+            sink.drain(rx, Instant::now() + poll);
+        } else {
+            std::thread::sleep(poll); // both pipes closed, the command runs on
+        }
+        poll = (poll * 2).min(Duration::from_millis(20));
+    }
+}
+
+fn status_of(st: Option<std::process::ExitStatus>) -> Status {
+    use std::os::unix::process::ExitStatusExt;
+    match st {
+        Some(st) => match (st.code(), st.signal()) {
+            (Some(c), _) => Status::Exited(c),
+            (None, Some(s)) => Status::Signaled(s),
+            _ => Status::Exited(-1),
+        },
+        None => Status::TimedOut,
+    }
 }
 
 pub fn run(r: &Run) -> Output {
@@ -69,23 +241,14 @@ pub fn run(r: &Run) -> Output {
         redactions: 0,
         duration: Duration::ZERO,
         program: None,
+        pipe_held: false,
+        spool_error: None,
     };
     let Some(program) = which(&r.argv[0], r.search) else {
         return out;
     };
     out.program = Some(program.clone());
-    let mut cmd = Command::new(&program);
-    cmd.args(&r.argv[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("LC_ALL", "C")
-        .env("PAGER", "cat")
-        .env("SYSTEMD_PAGER", "")
-        .env("SYSTEMD_COLORS", "0")
-        .env("PATH", std::env::join_paths(r.search).unwrap_or_default())
-        .process_group(0);
-    let mut child = match cmd.spawn() {
+    let mut child = match crate::procs::spawn(&mut command(r, &program)) {
         Ok(c) => c,
         Err(e) => {
             out.status = Status::SpawnFailed(e);
@@ -94,78 +257,53 @@ pub fn run(r: &Run) -> Output {
         }
     };
     let pid = child.id() as i32;
-    let stdout = child.stdout.take().expect("piped");
-    let stderr = child.stderr.take().expect("piped");
-    let mut spool = Spool::new(r.cap, r.spool_dir, r.name);
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let res = copy_raw(stdout, &mut spool).map(|_| spool);
-        let _ = tx.send(res);
-    });
-    let (etx, erx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.take(STDERR_CAP as u64).read_to_end(&mut buf);
-        let _ = etx.send(buf);
-    });
-
-    let deadline = started + r.timeout;
-    let mut sleep = Duration::from_millis(1);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(st)) => break Some(st),
-            Ok(None) => {}
-            Err(_) => break None,
-        }
-        if Instant::now() >= deadline {
-            kill_group(pid);
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(sleep);
-        sleep = (sleep * 2).min(Duration::from_millis(20));
+    reader(child.stdout.take().expect("piped"), tx.clone(), true);
+    reader(child.stderr.take().expect("piped"), tx, false);
+    let mut sink = Sink {
+        r,
+        spool: Spool::new(r.cap, r.spool_dir, r.name),
+        stderr: Vec::new(),
+        error: None,
+        open: 2,
     };
-    out.status = match status {
-        Some(st) => {
-            use std::os::unix::process::ExitStatusExt;
-            match (st.code(), st.signal()) {
-                (Some(c), _) => Status::Exited(c),
-                (None, Some(s)) => Status::Signaled(s),
-                _ => Status::Exited(-1),
-            }
-        }
-        None => Status::TimedOut,
-    };
-    // A daemonized grandchild may hold the pipe open: kill the group, then give
-    // the readers a short grace.
-    if !matches!(out.status, Status::TimedOut) {
-        kill_group(pid);
-    }
-    let grace = Duration::from_secs(2);
-    if let Ok(Ok(spool)) = rx.recv_timeout(grace) {
-        out.stdout_total = spool.total();
-        if let Ok((kept, n)) = spool
-            .finish(u64::MAX)
-            .and_then(|k| redact_kept(k, r.spool_dir, r.name))
-        {
-            out.redactions = n;
-            out.stdout = Some(kept);
-        }
-    }
-    if let Ok(e) = erx.recv_timeout(grace) {
-        let mut red = Redactor::new();
-        out.stderr = red.text(&e);
-        out.redactions += red.count;
-    }
+    let st = wait(&mut child, &mut sink, &rx, started + r.timeout);
+    out.status = status_of(st);
+    // What is left of the group goes now; a daemon that left it (setsid) may
+    // still hold the pipe: read for a short grace, then say so.
+    kill_group(pid);
+    crate::procs::forget(pid);
+    sink.drain(&rx, Instant::now() + GRACE);
+    out.pipe_held = sink.open > 0;
+    finish(r, sink, &mut out);
     out.duration = started.elapsed();
     out
 }
 
-fn kill_group(pid: i32) {
-    // SAFETY: kill(2) with a negative pid signals the process group we created.
-    unsafe {
-        libc::kill(-pid, libc::SIGKILL);
+/// Redact what the spool kept, and standard error.
+fn finish(r: &Run, sink: Sink, out: &mut Output) {
+    out.stdout_total = sink.spool.total();
+    out.spool_error = sink.error;
+    if out.spool_error.is_none() {
+        match sink
+            .spool
+            .finish(u64::MAX)
+            .and_then(|k| redact_kept(k, r.spool_dir, r.name))
+        {
+            Ok((kept, n)) => {
+                out.redactions = n;
+                out.stdout = Some(kept);
+            }
+            Err(e) => out.spool_error = Some(e),
+        }
     }
+    let mut red = Redactor::new();
+    out.stderr = red.text(&sink.stderr);
+    out.redactions += red.count;
+}
+
+fn kill_group(pid: i32) {
+    crate::procs::kill_group(pid);
 }
 
 /// Copy a stream into the spool unchanged: only the part the spool keeps is

@@ -1,5 +1,36 @@
-//! What the collector gathers. Paths are host paths, read under `--root`.
-//! A `*` matches within one path component.
+//! What the collector gathers: files, listings and commands, with their ids.
+//! This is the one place a collected thing is named. Paths are host paths,
+//! read under `--root`. A `*` matches within one path component.
+
+use crate::files::host;
+use crate::Options;
+
+/// One command: its id (bundle path `commands/ID.out`), argv and cap.
+pub struct CmdSpec {
+    pub id: String,
+    pub argv: Vec<String>,
+    pub cap: Cap,
+    /// Tried when argv[0] is missing (e.g. `k3s crictl` for `crictl`).
+    pub alt: Option<Vec<String>>,
+}
+
+fn cmd(id: &str, argv: &[&str], cap: Cap) -> CmdSpec {
+    CmdSpec {
+        id: id.into(),
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        cap,
+        alt: None,
+    }
+}
+
+/// Id of the command wrapped by `--run` (bundle path `commands/run.out`).
+pub const RUN_ID: &str = "run";
+
+/// At most this many names matched by one `*` are collected; the rest are
+/// recorded as skipped.
+pub const GLOB_CAP: usize = 256;
+/// At most this many entries are listed per directory.
+pub const LISTING_CAP: usize = 2000;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Cap {
@@ -220,6 +251,159 @@ pub const UNITS: &[&str] = &[
 ];
 
 pub const JOURNAL_UNITS: &[&str] = &["kubelet", "k3s-agent", "k3s", "containerd"];
+
+/// Commands with a fixed argv: id, argv, cap.
+const SIMPLE: &[(&str, &[&str], Cap)] = &[
+    ("uname", &["uname", "-a"], Cap::Small),
+    (
+        "systemctl-cat-kubelet",
+        &["systemctl", "cat", "--no-pager", "kubelet"],
+        Cap::Config,
+    ),
+    (
+        "systemctl-cat-k3s-agent",
+        &["systemctl", "cat", "--no-pager", "k3s-agent"],
+        Cap::Config,
+    ),
+    ("dmesg", &["dmesg"], Cap::PodLog),
+    ("timedatectl-status", &["timedatectl", "status"], Cap::Small),
+    ("timedatectl-show", &["timedatectl", "show"], Cap::Small),
+    (
+        "timedatectl-timesync-status",
+        &["timedatectl", "timesync-status"],
+        Cap::Small,
+    ),
+    (
+        "chronyc-tracking",
+        &["chronyc", "-n", "tracking"],
+        Cap::Small,
+    ),
+    ("chronyc-sources", &["chronyc", "-n", "sources"], Cap::Small),
+    (
+        "vcgencmd-get-throttled",
+        &["vcgencmd", "get_throttled"],
+        Cap::Small,
+    ),
+    ("iptables-version", &["iptables", "--version"], Cap::Small),
+    ("ip-addr", &["ip", "-o", "addr"], Cap::Small),
+    ("ip-route", &["ip", "route"], Cap::Small),
+    ("kubelet-version", &["kubelet", "--version"], Cap::Small),
+    (
+        "kubeadm-version",
+        &["kubeadm", "version", "-o", "short"],
+        Cap::Small,
+    ),
+    ("k3s-version", &["k3s", "--version"], Cap::Small),
+    (
+        "containerd-version",
+        &["containerd", "--version"],
+        Cap::Small,
+    ),
+];
+
+/// crictl subcommands (`k3s crictl` when crictl itself is missing).
+const CRICTL: &[(&str, &[&str])] = &[
+    ("crictl-info", &["info"]),
+    ("crictl-ps", &["ps", "-a"]),
+    ("crictl-version", &["version"]),
+];
+
+const SYSTEMCTL_SHOW: &[&str] = &[
+    "systemctl",
+    "show",
+    "--no-pager",
+    "--property=Id,LoadState,ActiveState,SubState,UnitFileState,NRestarts,ExecMainStatus,ExecMainCode,Result,ActiveEnterTimestamp,FragmentPath,DropInPaths",
+];
+
+const DF_DIRS: &[&str] = &[
+    "/",
+    "/var/lib/kubelet",
+    "/var/lib/containerd",
+    "/var/lib/rancher",
+];
+
+const KUBECONFIGS: &[&str] = &[
+    "/etc/kubernetes/kubelet.conf",
+    "/var/lib/rancher/k3s/agent/kubelet.kubeconfig",
+];
+
+/// `argv` with `k3s` in front: the alternative k3s nodes have.
+fn via_k3s(args: &[&str]) -> Option<Vec<String>> {
+    Some(
+        std::iter::once("k3s")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect(),
+    )
+}
+
+/// Every command the collector runs, with its id (its bundle path is
+/// `commands/ID.out`), in the order they start.
+pub fn commands(opts: &Options, node: &str) -> Vec<CmdSpec> {
+    let since = format!("--since=-{}s", opts.since.as_secs().max(60));
+    let mut show = cmd("systemctl-show", SYSTEMCTL_SHOW, Cap::Config);
+    show.argv.extend(UNITS.iter().map(|u| u.to_string()));
+    let mut v = vec![show];
+    for u in JOURNAL_UNITS {
+        let argv = [
+            "journalctl",
+            "--no-pager",
+            "-o",
+            "short-iso-precise",
+            &since,
+            "-u",
+            u,
+        ];
+        v.push(cmd(&format!("journal-{u}"), &argv, Cap::Log));
+    }
+    v.extend(SIMPLE.iter().map(|(id, argv, cap)| cmd(id, argv, *cap)));
+    let df_paths: Vec<String> = DF_DIRS
+        .iter()
+        .map(|d| host(&opts.root, d))
+        .filter(|p| p.exists())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let mut df = cmd("df", &["df", "-Pk"], Cap::Small);
+    df.argv.extend(df_paths);
+    v.push(df);
+    for (id, args) in CRICTL {
+        let mut c = cmd(id, &[&["crictl"][..], args].concat(), Cap::Config);
+        c.alt = via_k3s(&[&["crictl"][..], args].concat());
+        v.push(c);
+    }
+    v.extend(kubectl_get_node(opts, node));
+    v
+}
+
+/// `kubectl get node NAME -o yaml` with the kubelet's kubeconfig, unless the
+/// network is off or the operator brought the node object.
+fn kubectl_get_node(opts: &Options, node: &str) -> Option<CmdSpec> {
+    if !opts.network || opts.node_yaml.is_some() {
+        return None;
+    }
+    let kc = opts.kubeconfig.clone().or_else(|| {
+        KUBECONFIGS
+            .iter()
+            .map(|p| host(&opts.root, p))
+            .find(|p| p.exists())
+    })?;
+    let kc = kc.to_string_lossy().into_owned();
+    let t = format!("--request-timeout={}s", opts.timeout.as_secs().max(1));
+    let args = [
+        "kubectl",
+        "--kubeconfig",
+        &kc,
+        &t,
+        "get",
+        "node",
+        node,
+        "-o",
+        "yaml",
+    ];
+    let mut c = cmd("kubectl-get-node", &args, Cap::Config);
+    c.alt = via_k3s(&args);
+    Some(c)
+}
 
 /// Match one path component against a pattern with `*` wildcards.
 pub fn glob_match(pat: &str, name: &str) -> bool {

@@ -1,8 +1,9 @@
 //! Network probes. They only contact endpoints the node is configured with
 //! (kubeconfig servers, NTP servers) or that the operator names.
 
-use crate::command;
-use bundle::{Endpoint, Offset};
+use crate::files::{host, read_small};
+use crate::{command, discover, Ctx};
+use bundle::{ClockProbe, Endpoint, Item, Kind, Offset, Outcome, Reachability};
 use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -60,6 +61,7 @@ pub fn resolve(
         cap: 64 * 1024,
         spool_dir,
         name: "getent",
+        tee: None,
     });
     if let (command::Status::Exited(0), Some(mut kept)) = (&out.status, out.stdout) {
         let mut text = String::new();
@@ -132,6 +134,7 @@ pub fn tcp(
         connect_ms: None,
         error: None,
     };
+    let deadline = Instant::now() + timeout;
     let (by, ips, err) = resolve(root, &host, port, search, timeout, spool_dir);
     ep.resolved_by = by;
     ep.addresses = ips.iter().map(|i| i.to_string()).collect();
@@ -142,7 +145,11 @@ pub fn tcp(
     let mut errors = Vec::new();
     for ip in ips.iter().take(3) {
         let t = Instant::now();
-        match TcpStream::connect_timeout(&SocketAddr::new(*ip, port), timeout) {
+        let Some(left) = left(deadline) else {
+            errors.push(format!("{ip}:{port}: not tried, probe timeout reached"));
+            break;
+        };
+        match TcpStream::connect_timeout(&SocketAddr::new(*ip, port), left) {
             Ok(_) => {
                 ep.connected = true;
                 ep.connect_ms = Some(t.elapsed().as_millis() as u64);
@@ -154,6 +161,12 @@ pub fn tcp(
     }
     ep.error = Some(errors.join("; "));
     ep
+}
+
+/// Time left before `deadline`, if any.
+fn left(deadline: Instant) -> Option<Duration> {
+    let d = deadline.saturating_duration_since(Instant::now());
+    (d > Duration::from_millis(1)).then_some(d)
 }
 
 const NTP_UNIX_DELTA: i64 = 2_208_988_800;
@@ -252,6 +265,7 @@ pub fn ntp_offset(
         o.error = Some("cannot parse peer".into());
         return o;
     };
+    let deadline = Instant::now() + timeout;
     let (_, ips, err) = resolve(root, &host, port, search, timeout, spool_dir);
     let Some(ip) = ips.iter().find(|i| i.is_ipv4()).or(ips.first()) else {
         o.error = err.or(Some("no address".into()));
@@ -259,7 +273,11 @@ pub fn ntp_offset(
     };
     let addr = SocketAddr::new(*ip, port);
     o.address = Some(addr.to_string());
-    match sntp(addr, timeout) {
+    let Some(left) = left(deadline) else {
+        o.error = Some(format!("{addr}: not asked, probe timeout reached"));
+        return o;
+    };
+    match sntp(addr, left) {
         Ok((off, bound)) => {
             o.offset_ms = Some(off / 1000);
             o.bound_ms = Some((bound + 999) / 1000);
@@ -289,7 +307,7 @@ pub fn https_date(
         error: None,
     };
     let target = format!("{}/version", url.trim_end_matches('/'));
-    let secs = timeout.as_secs().max(1).to_string();
+    let secs = format!("{:.1}", timeout.as_secs_f64().max(0.1));
     let argv: Vec<String> = [
         "curl",
         "-sk",
@@ -307,17 +325,18 @@ pub fn https_date(
     .map(|s| s.to_string())
     .collect();
     let t0 = now_unix_micros();
-    let out = command::run(&command::Run {
+    let mut out = command::run(&command::Run {
         argv: &argv,
         search,
-        timeout: timeout + Duration::from_secs(1),
+        timeout: timeout + Duration::from_millis(250),
         cap: 64 * 1024,
         spool_dir,
         name: "curl",
+        tee: None,
     });
     let t1 = now_unix_micros();
     let mut headers = String::new();
-    if let Some(mut k) = out.stdout {
+    if let Some(mut k) = out.stdout.take() {
         let _ = std::io::Read::read_to_string(&mut k.reader, &mut headers);
     }
     let date = headers.lines().find_map(|l| {
@@ -326,10 +345,32 @@ pub fn https_date(
             .eq_ignore_ascii_case("date")
             .then(|| v.trim().to_string())
     });
-    match (
-        date.and_then(|d| bundle::time::parse_http_date(&d)),
-        &out.status,
-    ) {
+    date_offset(&mut o, date.as_deref(), &out, (t0, t1), timeout);
+    o
+}
+
+/// What all probes found: the clock, reachability and one item per probe.
+pub(crate) type Found = (ClockProbe, Reachability, Vec<Item>);
+
+fn probe_item(id: String, src: &str, err: Option<String>, ms: u64) -> Item {
+    let mut it = Item::new(id, Kind::Probe, src);
+    it.duration_ms = ms;
+    if let Some(e) = err {
+        it.outcome = Outcome::Failed;
+        it.error = Some(e);
+    }
+    it
+}
+
+/// Fill in the offset from a `Date` header seen between `t0` and `t1`, or why not.
+fn date_offset(
+    o: &mut Offset,
+    date: Option<&str>,
+    out: &command::Output,
+    (t0, t1): (i64, i64),
+    timeout: Duration,
+) {
+    match (date.and_then(bundle::time::parse_http_date), &out.status) {
         (Some(server_secs), _) => {
             let mid = (t0 + t1) / 2;
             let server_us = server_secs * 1_000_000 + 500_000;
@@ -340,7 +381,10 @@ pub fn https_date(
             o.error = Some("curl not found on the node; no HTTPS date measured".into())
         }
         (None, command::Status::TimedOut) => {
-            o.error = Some(format!("curl timed out after {}s", timeout.as_secs()))
+            o.error = Some(format!(
+                "curl timed out after {:.1}s",
+                timeout.as_secs_f64()
+            ))
         }
         (None, command::Status::Exited(c)) => {
             o.error = Some(format!(
@@ -350,7 +394,108 @@ pub fn https_date(
         }
         (None, _) => o.error = Some("no Date header".into()),
     }
-    o
+}
+
+/// One API server: reachability, then the HTTPS date when it connected.
+fn api_probe(
+    ctx: &Ctx,
+    url: &str,
+    from: &str,
+    timeout: Duration,
+) -> (Endpoint, Item, Option<(Offset, Item)>) {
+    let opts = ctx.opts;
+    let chain = Instant::now() + opts.timeout;
+    let t1 = Instant::now();
+    let ep = tcp(&opts.root, url, from, &opts.search, timeout, &ctx.spool_dir);
+    let ms = t1.elapsed().as_millis() as u64;
+    let item = probe_item(format!("probe:tcp:{url}"), url, ep.error.clone(), ms);
+    let date = match left(chain) {
+        Some(rest) if ep.connected => {
+            let t1 = Instant::now();
+            let o = https_date(url, from, &opts.search, rest.min(timeout), &ctx.spool_dir);
+            let ms = t1.elapsed().as_millis() as u64;
+            let it = probe_item(format!("probe:https-date:{url}"), url, o.error.clone(), ms);
+            Some((o, it))
+        }
+        _ => None,
+    };
+    (ep, item, date)
+}
+
+/// One NTP server: the SNTP offset.
+fn ntp_probe(ctx: &Ctx, peer: &str, from: &str, timeout: Duration) -> (Offset, Item) {
+    let opts = ctx.opts;
+    let t1 = Instant::now();
+    let o = ntp_offset(
+        &opts.root,
+        peer,
+        from,
+        &opts.search,
+        timeout,
+        &ctx.spool_dir,
+    );
+    let ms = t1.elapsed().as_millis() as u64;
+    let it = probe_item(format!("probe:sntp:{peer}"), peer, o.error.clone(), ms);
+    (o, it)
+}
+
+/// Node clock, RTC presence and, unless `--no-network`, reachability of the
+/// configured API servers and offsets to them and to the NTP servers.
+pub(crate) fn run_all(ctx: &Ctx) -> Found {
+    let opts = ctx.opts;
+    let now = now_unix_micros();
+    let mut clock = ClockProbe {
+        node_time: bundle::time::rfc3339_micros(now),
+        node_time_unix_ms: now / 1000,
+        uptime_seconds: read_small(&opts.root, "/proc/uptime")
+            .and_then(|s| s.split_whitespace().next().and_then(|t| t.parse().ok())),
+        rtc_present: Some(
+            host(&opts.root, "/sys/class/rtc/rtc0").exists()
+                || host(&opts.root, "/dev/rtc0").exists(),
+        ),
+        offsets: Vec::new(),
+    };
+    let mut reach = Reachability::default();
+    let mut items = Vec::new();
+    if !opts.network {
+        let why = Some("network probes disabled by --no-network".into());
+        items.push(probe_item("probe:network".into(), "--no-network", why, 0));
+        return (clock, reach, items);
+    }
+    // Every probe runs at once; each chain (resolve, connect, date) ends
+    // within `--timeout` of its start.
+    let timeout = opts.timeout.min(Duration::from_secs(5));
+    let apis = discover::api_servers(opts);
+    let ntps = discover::ntp_servers(opts);
+    let (api_found, ntp_found) = std::thread::scope(|s| {
+        let api: Vec<_> = apis
+            .iter()
+            .map(|(url, from)| s.spawn(move || api_probe(ctx, url, from, timeout)))
+            .collect();
+        let ntp: Vec<_> = ntps
+            .iter()
+            .map(|(peer, from)| s.spawn(move || ntp_probe(ctx, peer, from, timeout)))
+            .collect();
+        let api: Vec<_> = api.into_iter().filter_map(|h| h.join().ok()).collect();
+        let ntp: Vec<_> = ntp.into_iter().filter_map(|h| h.join().ok()).collect();
+        (api, ntp)
+    });
+    let mut dated = 0;
+    for (ep, ep_item, date) in api_found {
+        reach.endpoints.push(ep);
+        items.push(ep_item);
+        // The first two endpoints that answered give the HTTPS date offsets.
+        if let Some((o, it)) = date.filter(|_| dated < 2) {
+            dated += 1;
+            clock.offsets.push(o);
+            items.push(it);
+        }
+    }
+    for (o, it) in ntp_found {
+        clock.offsets.push(o);
+        items.push(it);
+    }
+    (clock, reach, items)
 }
 
 #[cfg(test)]

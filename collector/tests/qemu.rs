@@ -15,7 +15,9 @@ fn which(name: &str) -> Option<std::path::PathBuf> {
 }
 
 #[allow(clippy::print_stderr)]
-fn run_target(triple: &str, emulator: &str, arch: &str) {
+/// `budget`: the size the static build must fit in (issue 8: aarch64 1 MiB,
+/// armv7 1.25 MiB, where safety needs the room).
+fn run_target(triple: &str, emulator: &str, arch: &str, budget: u64) {
     let required = std::env::var("NODEJOIN_QEMU").as_deref() == Ok("require");
     let bin = testkit::workspace()
         .join("target")
@@ -30,8 +32,8 @@ fn run_target(triple: &str, emulator: &str, arch: &str) {
     }
     let size = std::fs::metadata(&bin).unwrap().len();
     assert!(
-        size <= MIB,
-        "{triple} collector is {size} bytes, over 1 MiB"
+        size <= budget,
+        "{triple} collector is {size} bytes, over its {budget}-byte budget"
     );
     let file = Command::new("file")
         .arg(&bin)
@@ -105,10 +107,15 @@ fn run_target(triple: &str, emulator: &str, arch: &str) {
 
 #[test]
 fn aarch64_musl_under_qemu() {
-    run_target("aarch64-unknown-linux-musl", "qemu-aarch64", "aarch64");
+    run_target("aarch64-unknown-linux-musl", "qemu-aarch64", "aarch64", MIB);
 }
 
 #[test]
 fn armv7_gnueabihf_under_qemu() {
-    run_target("armv7-unknown-linux-gnueabihf", "qemu-arm", "arm");
+    run_target(
+        "armv7-unknown-linux-gnueabihf",
+        "qemu-arm",
+        "arm",
+        MIB + MIB / 4,
+    );
 }
