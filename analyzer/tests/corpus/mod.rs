@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(serde::Deserialize)]
+#[allow(dead_code)] // `why` and `confirmed_by` are checked by the corpus test only
 pub struct Case {
     pub source: String,
     pub cause: String,
@@ -16,6 +17,7 @@ pub struct Case {
 
 pub struct Outcome {
     pub name: String,
+    pub source: String,
     pub want_cause: String,
     pub want_phase: Option<u8>,
     pub got_cause: String,
@@ -68,6 +70,7 @@ pub fn run() -> Vec<Outcome> {
             let r = r.unwrap_or_else(|e| panic!("{name}: {e}"));
             Outcome {
                 name,
+                source: case.source,
                 want_cause: case.cause,
                 want_phase: case.phase,
                 got_cause: r.verdict.cause.clone().unwrap_or_else(|| "none".into()),
@@ -125,8 +128,8 @@ pub fn misses(out: &[Outcome]) -> String {
         .filter(|o| !o.cause_ok() || !o.phase_ok())
         .map(|o| {
             format!(
-                "{}: want {} (phase {:?}) -> got {} (phase {:?})\n",
-                o.name, o.want_cause, o.want_phase, o.got_cause, o.got_phase
+                "{} [{}]: want {} (phase {:?}) -> got {} (phase {:?})\n",
+                o.name, o.source, o.want_cause, o.want_phase, o.got_cause, o.got_phase
             )
         })
         .collect()
