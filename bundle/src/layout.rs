@@ -23,6 +23,11 @@ pub mod cmd {
     pub const DF: &str = "df";
     /// The join command run by `nodejoin-collect --run`.
     pub const RUN: &str = "run";
+
+    /// Id of a unit's journal: `journal-kubelet`.
+    pub fn journal(unit: &str) -> String {
+        format!("journal-{unit}")
+    }
 }
 
 /// Host paths the analyzer reads facts from (stored under `files/`).
@@ -396,6 +401,13 @@ mod tests {
             Content::Kubeconfig
         );
         assert_eq!(content_of("extra/kubeadm-join.log"), Content::Other);
+    }
+
+    #[test]
+    fn journal_ids() {
+        assert_eq!(cmd::journal("kubelet"), cmd::JOURNAL_KUBELET);
+        assert_eq!(cmd::journal("k3s-agent"), cmd::JOURNAL_K3S_AGENT);
+        assert_eq!(cmd::journal("containerd"), cmd::JOURNAL_CONTAINERD);
     }
 
     #[test]

@@ -4,11 +4,12 @@
 
 use crate::files::{expand, read_small};
 use crate::Options;
+use bundle::layout;
 
 /// The node's hostname, as the kernel or /etc/hostname has it.
 pub fn hostname(opts: &Options) -> String {
     read_small(&opts.root, "/proc/sys/kernel/hostname")
-        .or_else(|| read_small(&opts.root, "/etc/hostname"))
+        .or_else(|| read_small(&opts.root, layout::host::HOSTNAME))
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".into())
@@ -20,8 +21,8 @@ pub fn node_name(opts: &Options, hostname: &str) -> (String, String) {
         return (n.clone(), "command line".into());
     }
     for f in [
-        "/var/lib/kubelet/kubeadm-flags.env",
-        "/etc/default/kubelet",
+        layout::host::KUBEADM_FLAGS,
+        layout::host::DEFAULT_KUBELET,
         "/etc/sysconfig/kubelet",
     ] {
         if let Some(s) = read_small(&opts.root, f) {
@@ -61,8 +62,8 @@ pub fn api_servers(opts: &Options) -> Vec<(String, String)> {
         .map(|s| (s.clone(), "command line".to_string()))
         .collect();
     let mut files: Vec<String> = vec![
-        "/etc/kubernetes/kubelet.conf".into(),
-        "/etc/kubernetes/bootstrap-kubelet.conf".into(),
+        layout::host::KUBELET_CONF.into(),
+        layout::host::BOOTSTRAP_KUBELET_CONF.into(),
         "/etc/rancher/k3s/config.yaml".into(),
         "/etc/systemd/system/k3s-agent.service.env".into(),
         "/etc/systemd/system/k3s-agent.service".into(),

@@ -20,6 +20,7 @@ pub mod writer;
 
 pub use options::{Options, MIB};
 
+use bundle::layout;
 use bundle::{Item, Kind, Listings, Manifest};
 use plan::Cap;
 use std::fmt;
@@ -342,7 +343,7 @@ fn manifest(opts: &Options, run: &Run, items: Vec<Item>) -> Manifest {
             hostname: run.hostname.clone(),
             node_name: run.node.clone(),
             node_name_source: run.node_source.clone(),
-            machine_id: files::read_small(&opts.root, "/etc/machine-id")
+            machine_id: files::read_small(&opts.root, layout::host::MACHINE_ID)
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty()),
             kernel: files::read_small(&opts.root, "/proc/sys/kernel/osrelease")

@@ -4,6 +4,7 @@
 
 use crate::files::host;
 use crate::Options;
+use bundle::layout;
 
 /// One command: its id (bundle path `commands/ID.out`), argv and cap.
 pub struct CmdSpec {
@@ -24,7 +25,7 @@ fn cmd(id: &str, argv: &[&str], cap: Cap) -> CmdSpec {
 }
 
 /// Id of the command wrapped by `--run` (bundle path `commands/run.out`).
-pub const RUN_ID: &str = "run";
+pub const RUN_ID: &str = layout::cmd::RUN;
 
 /// At most this many names matched by one `*` are collected; the rest are
 /// recorded as skipped.
@@ -49,31 +50,31 @@ pub const FILES: &[(&str, Cap)] = &[
     ("/etc/os-release", Cap::Small),
     ("/proc/version", Cap::Small),
     ("/proc/sys/kernel/osrelease", Cap::Small),
-    ("/proc/cmdline", Cap::Small),
-    ("/boot/cmdline.txt", Cap::Small),
-    ("/boot/firmware/cmdline.txt", Cap::Small),
+    (layout::host::PROC_CMDLINE, Cap::Small),
+    (layout::host::BOOT_CMDLINE, Cap::Small),
+    (layout::host::FIRMWARE_CMDLINE, Cap::Small),
     ("/boot/config.txt", Cap::Small),
     ("/boot/firmware/config.txt", Cap::Small),
     ("/proc/device-tree/model", Cap::Small),
     ("/sys/firmware/devicetree/base/model", Cap::Small),
     ("/proc/cpuinfo", Cap::Small),
     ("/proc/meminfo", Cap::Small),
-    ("/proc/swaps", Cap::Small),
+    (layout::host::PROC_SWAPS, Cap::Small),
     ("/etc/fstab", Cap::Small),
     ("/etc/dphys-swapfile", Cap::Small),
     ("/etc/default/zramswap", Cap::Small),
-    ("/proc/cgroups", Cap::Small),
-    ("/sys/fs/cgroup/cgroup.controllers", Cap::Small),
+    (layout::host::PROC_CGROUPS, Cap::Small),
+    (layout::host::CGROUP_CONTROLLERS, Cap::Small),
     ("/sys/fs/cgroup/cgroup.subtree_control", Cap::Small),
     ("/proc/mounts", Cap::Small),
-    ("/proc/modules", Cap::Small),
+    (layout::host::PROC_MODULES, Cap::Small),
     ("/etc/modules-load.d/*", Cap::Small),
     ("/etc/modules", Cap::Small),
     ("/etc/sysctl.conf", Cap::Small),
     ("/etc/sysctl.d/*", Cap::Small),
-    ("/proc/sys/net/bridge/bridge-nf-call-iptables", Cap::Small),
+    (layout::host::BRIDGE_NF_CALL_IPTABLES, Cap::Small),
     ("/proc/sys/net/bridge/bridge-nf-call-ip6tables", Cap::Small),
-    ("/proc/sys/net/ipv4/ip_forward", Cap::Small),
+    (layout::host::IP_FORWARD, Cap::Small),
     ("/proc/sys/net/ipv6/conf/all/forwarding", Cap::Small),
     ("/proc/sys/vm/overcommit_memory", Cap::Small),
     ("/proc/sys/kernel/panic", Cap::Small),
@@ -81,9 +82,9 @@ pub const FILES: &[(&str, Cap)] = &[
     ("/proc/sys/kernel/pid_max", Cap::Small),
     ("/proc/sys/fs/inotify/max_user_instances", Cap::Small),
     ("/proc/sys/kernel/hostname", Cap::Small),
-    ("/etc/hostname", Cap::Small),
+    (layout::host::HOSTNAME, Cap::Small),
     ("/etc/hosts", Cap::Small),
-    ("/etc/machine-id", Cap::Small),
+    (layout::host::MACHINE_ID, Cap::Small),
     ("/var/lib/dbus/machine-id", Cap::Small),
     ("/sys/class/dmi/id/product_uuid", Cap::Small),
     ("/etc/resolv.conf", Cap::Small),
@@ -93,10 +94,7 @@ pub const FILES: &[(&str, Cap)] = &[
     ("/proc/pressure/memory", Cap::Small),
     ("/proc/pressure/io", Cap::Small),
     // Raspberry Pi power
-    (
-        "/sys/devices/platform/soc/soc:firmware/get_throttled",
-        Cap::Small,
-    ),
+    (layout::host::THROTTLED, Cap::Small),
     ("/sys/class/hwmon/*/name", Cap::Small),
     ("/sys/class/hwmon/*/in0_lcrit_alarm", Cap::Small),
     // Clock
@@ -111,9 +109,9 @@ pub const FILES: &[(&str, Cap)] = &[
     ("/etc/fake-hwclock.data", Cap::Small),
     ("/etc/timezone", Cap::Small),
     // Kubelet and kubeadm
-    ("/var/lib/kubelet/config.yaml", Cap::Config),
-    ("/var/lib/kubelet/kubeadm-flags.env", Cap::Config),
-    ("/etc/default/kubelet", Cap::Config),
+    (layout::host::KUBELET_CONFIG, Cap::Config),
+    (layout::host::KUBEADM_FLAGS, Cap::Config),
+    (layout::host::DEFAULT_KUBELET, Cap::Config),
     ("/etc/sysconfig/kubelet", Cap::Config),
     ("/lib/systemd/system/kubelet.service", Cap::Config),
     ("/usr/lib/systemd/system/kubelet.service", Cap::Config),
@@ -121,8 +119,8 @@ pub const FILES: &[(&str, Cap)] = &[
     ("/etc/systemd/system/kubelet.service.d/*", Cap::Config),
     ("/usr/lib/systemd/system/kubelet.service.d/*", Cap::Config),
     ("/lib/systemd/system/kubelet.service.d/*", Cap::Config),
-    ("/etc/kubernetes/kubelet.conf", Cap::Config),
-    ("/etc/kubernetes/bootstrap-kubelet.conf", Cap::Config),
+    (layout::host::KUBELET_CONF, Cap::Config),
+    (layout::host::BOOTSTRAP_KUBELET_CONF, Cap::Config),
     ("/etc/kubernetes/pki/*", Cap::Config),
     ("/var/lib/kubelet/pki/*", Cap::Config),
     // k3s
@@ -141,10 +139,7 @@ pub const FILES: &[(&str, Cap)] = &[
         "/var/lib/rancher/k3s/agent/etc/k3s-agent-load-balancer.json",
         Cap::Config,
     ),
-    (
-        "/var/lib/rancher/k3s/agent/etc/containerd/config.toml",
-        Cap::Config,
-    ),
+    (layout::host::K3S_CONTAINERD_CONFIG, Cap::Config),
     (
         "/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl",
         Cap::Config,
@@ -161,7 +156,7 @@ pub const FILES: &[(&str, Cap)] = &[
     ("/var/log/k3s.log", Cap::Log),
     ("/var/log/k3s-agent.log", Cap::Log),
     // Runtime and CNI
-    ("/etc/containerd/config.toml", Cap::Config),
+    (layout::host::CONTAINERD_CONFIG, Cap::Config),
     ("/etc/containerd/conf.d/*", Cap::Config),
     ("/etc/crictl.yaml", Cap::Config),
     ("/etc/docker/daemon.json", Cap::Config),
@@ -198,7 +193,7 @@ pub const LISTINGS: &[(&str, Option<&str>)] = &[
     ("/opt/cni/bin", None),
     ("/usr/libexec/cni", None),
     ("/var/lib/rancher/k3s/data/current/bin", None),
-    ("/etc/cni/net.d", None),
+    (layout::host::CNI_CONF_DIR, None),
     ("/sys/class/rtc", None),
     ("/dev", Some("rtc")),
     ("/run/containerd", None),
@@ -265,26 +260,38 @@ const SIMPLE: &[(&str, &[&str], Cap)] = &[
         &["systemctl", "cat", "--no-pager", "k3s-agent"],
         Cap::Config,
     ),
-    ("dmesg", &["dmesg"], Cap::PodLog),
-    ("timedatectl-status", &["timedatectl", "status"], Cap::Small),
-    ("timedatectl-show", &["timedatectl", "show"], Cap::Small),
+    (layout::cmd::DMESG, &["dmesg"], Cap::PodLog),
+    (
+        layout::cmd::TIMEDATECTL_STATUS,
+        &["timedatectl", "status"],
+        Cap::Small,
+    ),
+    (
+        layout::cmd::TIMEDATECTL_SHOW,
+        &["timedatectl", "show"],
+        Cap::Small,
+    ),
     (
         "timedatectl-timesync-status",
         &["timedatectl", "timesync-status"],
         Cap::Small,
     ),
     (
-        "chronyc-tracking",
+        layout::cmd::CHRONYC_TRACKING,
         &["chronyc", "-n", "tracking"],
         Cap::Small,
     ),
     ("chronyc-sources", &["chronyc", "-n", "sources"], Cap::Small),
     (
-        "vcgencmd-get-throttled",
+        layout::cmd::VCGENCMD_GET_THROTTLED,
         &["vcgencmd", "get_throttled"],
         Cap::Small,
     ),
-    ("iptables-version", &["iptables", "--version"], Cap::Small),
+    (
+        layout::cmd::IPTABLES_VERSION,
+        &["iptables", "--version"],
+        Cap::Small,
+    ),
     ("ip-addr", &["ip", "-o", "addr"], Cap::Small),
     ("ip-route", &["ip", "route"], Cap::Small),
     ("kubelet-version", &["kubelet", "--version"], Cap::Small),
@@ -303,7 +310,7 @@ const SIMPLE: &[(&str, &[&str], Cap)] = &[
 
 /// crictl subcommands (`k3s crictl` when crictl itself is missing).
 const CRICTL: &[(&str, &[&str])] = &[
-    ("crictl-info", &["info"]),
+    (layout::cmd::CRICTL_INFO, &["info"]),
     ("crictl-ps", &["ps", "-a"]),
     ("crictl-version", &["version"]),
 ];
@@ -323,8 +330,8 @@ const DF_DIRS: &[&str] = &[
 ];
 
 const KUBECONFIGS: &[&str] = &[
-    "/etc/kubernetes/kubelet.conf",
-    "/var/lib/rancher/k3s/agent/kubelet.kubeconfig",
+    layout::host::KUBELET_CONF,
+    layout::host::K3S_KUBELET_KUBECONFIG,
 ];
 
 /// `argv` with `k3s` in front: the alternative k3s nodes have.
@@ -341,7 +348,7 @@ fn via_k3s(args: &[&str]) -> Option<Vec<String>> {
 /// `commands/ID.out`), in the order they start.
 pub fn commands(opts: &Options, node: &str) -> Vec<CmdSpec> {
     let since = format!("--since=-{}s", opts.since.as_secs().max(60));
-    let mut show = cmd("systemctl-show", SYSTEMCTL_SHOW, Cap::Config);
+    let mut show = cmd(layout::cmd::SYSTEMCTL_SHOW, SYSTEMCTL_SHOW, Cap::Config);
     show.argv.extend(UNITS.iter().map(|u| u.to_string()));
     let mut v = vec![show];
     for u in JOURNAL_UNITS {
@@ -354,7 +361,7 @@ pub fn commands(opts: &Options, node: &str) -> Vec<CmdSpec> {
             "-u",
             u,
         ];
-        v.push(cmd(&format!("journal-{u}"), &argv, Cap::Log));
+        v.push(cmd(&layout::cmd::journal(u), &argv, Cap::Log));
     }
     v.extend(SIMPLE.iter().map(|(id, argv, cap)| cmd(id, argv, *cap)));
     let df_paths: Vec<String> = DF_DIRS
@@ -363,7 +370,7 @@ pub fn commands(opts: &Options, node: &str) -> Vec<CmdSpec> {
         .filter(|p| p.exists())
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
-    let mut df = cmd("df", &["df", "-Pk"], Cap::Small);
+    let mut df = cmd(layout::cmd::DF, &["df", "-Pk"], Cap::Small);
     df.argv.extend(df_paths);
     v.push(df);
     for (id, args) in CRICTL {
@@ -400,7 +407,7 @@ fn kubectl_get_node(opts: &Options, node: &str) -> Option<CmdSpec> {
         "-o",
         "yaml",
     ];
-    let mut c = cmd("kubectl-get-node", &args, Cap::Config);
+    let mut c = cmd(layout::cmd::KUBECTL_GET_NODE, &args, Cap::Config);
     c.alt = via_k3s(&args);
     Some(c)
 }

@@ -52,7 +52,7 @@ facts! {
     IDENTITY_HOSTNAME: String = "identity.hostname", "the node's hostname";
     IDENTITY_HOSTNAME_DEFAULT: bool = "identity.hostname_default", "the hostname is an image default (raspberrypi, ubuntu, localhost, ...)";
     IDENTITY_NODE_NAME: String = "identity.node_name", "the node name the kubelet registers as";
-    IDENTITY_MACHINE_ID: String = "identity.machine_id", "/etc/machine-id";
+    IDENTITY_MACHINE_ID: String = "identity.machine_id", "contents of /etc/machine-id";
     IDENTITY_MACHINE_ID_EMPTY: bool = "identity.machine_id_empty", "/etc/machine-id is empty or 'uninitialized'";
     IDENTITY_MACHINE_ID_SHARED: bool = "identity.machine_id_shared", "another input analyzed in the same run has the same machine-id";
     IDENTITY_DUPLICATE_SEEN: bool = "identity.duplicate_seen", "one machine-id, system UUID or Weave peer name is shown for several nodes in the input";
