@@ -1,6 +1,7 @@
 //! nodejoin's analyzer as a library: read inputs (bundles, directories, pasted
 //! logs), compute facts, apply the rule set, weigh the findings into a verdict.
 
+pub mod digest;
 pub mod extract;
 pub mod facts;
 pub mod input;

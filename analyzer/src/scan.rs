@@ -91,12 +91,24 @@ pub struct Hits {
 }
 
 impl Hits {
+    /// Keeps the earliest hits and the latest by (file, line), so the
+    /// evidence does not depend on the order entries arrived in.
     fn add(&mut self, h: Hit) {
         self.count += 1;
-        if self.first.len() < FIRST_HITS {
-            self.first.push(h);
-        } else {
-            self.last = Some(h);
+        let at = |h: &Hit| (h.file.clone(), h.line);
+        if self.first.len() == FIRST_HITS && self.first.last().is_some_and(|l| at(&h) > at(l)) {
+            if self.last.as_ref().is_none_or(|l| at(&h) > at(l)) {
+                self.last = Some(h);
+            }
+            return;
+        }
+        self.first.push(h);
+        self.first.sort_by_key(at);
+        if self.first.len() > FIRST_HITS {
+            let over = self.first.pop().expect("over the cap");
+            if self.last.as_ref().is_none_or(|l| at(&over) > at(l)) {
+                self.last = Some(over);
+            }
         }
     }
 

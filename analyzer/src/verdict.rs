@@ -33,7 +33,10 @@ pub fn findings(rules: &RuleSet, s: &Scanned, facts: &Facts) -> Vec<Finding> {
             if let Some(h) = hits {
                 from_logs = true;
                 count += h.count;
-                evidence.extend(h.all().map(|h| h.evidence()));
+                // Input order (a directory walk, a tar's order) must not show.
+                let mut ev: Vec<Evidence> = h.all().map(|h| h.evidence()).collect();
+                ev.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+                evidence.extend(ev);
             }
             for cond in &c.facts {
                 from_facts = true;

@@ -6,7 +6,9 @@
 use analyzer::report::{FindingStatus, Report};
 use analyzer::rules::RuleSet;
 use analyzer::{analyze, model, Options};
+use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 fn fixtures() -> PathBuf {
     testkit::workspace().join("fixtures/rules")
@@ -42,77 +44,45 @@ fn run(rules: &RuleSet, paths: &[PathBuf]) -> Report {
         .expect("fixture readable")
 }
 
-/// A compact, reviewable summary for snapshots.
-pub fn summary(r: &Report) -> String {
-    let v = &r.verdict;
-    let mut s = format!(
-        "verdict: {:?} phase={:?} cause={:?} rule={:?}\n",
-        v.status, v.phase, v.cause, v.rule_id
-    );
-    s.push_str("ladder:");
-    for p in &r.ladder {
-        s.push_str(&format!(" {}={:?}", p.phase, p.status));
-    }
-    s.push('\n');
-    for f in &r.findings {
-        s.push_str(&format!(
-            "finding: {} ({}, {:?}, {:?}, basis {})\n",
-            f.rule_id, f.cause, f.severity, f.status, f.basis
-        ));
-    }
-    for p in &r.problems {
-        s.push_str(&format!("problem: {}: {}\n", p.path, p.problem));
-    }
-    s
-}
+use analyzer::digest::digest as summary;
 
-#[test]
-fn every_rule_fires_on_its_fixture_and_not_on_its_near_miss() {
-    let rules = RuleSet::embedded().expect("rules");
-    let mut failures = Vec::new();
-    for rule in &rules.rules {
-        let id = &rule.raw.id;
-        let base = fixtures().join(id);
-        for kind in ["fail", "pass"] {
-            let Some(paths) = inputs(&base, kind) else {
-                failures.push(format!(
-                    "{id}: no {kind} fixture (fixtures/rules/{id}/{kind}.log or {kind}/)"
-                ));
-                continue;
-            };
-            let r = run(&rules, &paths);
-            let f = r.findings.iter().find(|f| &f.rule_id == id);
-            let fired = f.is_some_and(|f| f.status != FindingStatus::Resolved);
-            match (kind, fired) {
-                ("fail", false) => failures.push(format!(
-                    "{id}: did not fire on its fail fixture\n{}",
-                    summary(&r)
-                )),
-                ("pass", true) => failures.push(format!(
-                    "{id}: fired on its near-miss fixture\n{}",
-                    summary(&r)
-                )),
-                _ => {}
-            }
-            insta::assert_snapshot!(format!("rule-{id}-{kind}"), summary(&r));
-            // The same fixture as a real gzip tarball gives the same verdict.
-            if paths.len() == 1 && paths[0].is_dir() {
-                let t = tempfile::tempdir().unwrap();
-                let tgz = t.path().join("bundle.tgz");
-                testkit::pack_dir(&paths[0], &tgz);
-                let packed = run(&rules, &[tgz]);
-                assert_eq!(
-                    summary(&packed),
-                    summary(&r),
-                    "{id} {kind}: tgz differs from directory"
-                );
-            }
+/// One fixture: the rule must fire on `fail` and not on `pass`; its report
+/// is snapshotted; a directory packed as a real .tgz gives the same report.
+fn check_fixture(rules: &RuleSet, id: &str, kind: &str) -> Result<(), Failed> {
+    let base = fixtures().join(id);
+    let paths = inputs(&base, kind).ok_or_else(|| {
+        format!("{id}: no {kind} fixture (fixtures/rules/{id}/{kind}.log or {kind}/)")
+    })?;
+    let r = run(rules, &paths);
+    let f = r.findings.iter().find(|f| f.rule_id == id);
+    let fired = f.is_some_and(|f| f.status != FindingStatus::Resolved);
+    match (kind, fired) {
+        ("fail", false) => {
+            return Err(format!("{id}: did not fire on its fail fixture\n{}", summary(&r)).into())
+        }
+        ("pass", true) => {
+            return Err(format!("{id}: fired on its near-miss fixture\n{}", summary(&r)).into())
+        }
+        _ => {}
+    }
+    insta::assert_snapshot!(format!("rule-{id}-{kind}"), summary(&r));
+    if paths.len() == 1 && paths[0].is_dir() {
+        let t = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let tgz = t.path().join("bundle.tgz");
+        testkit::pack_dir(&paths[0], &tgz);
+        let packed = run(rules, &[tgz]);
+        if summary(&packed) != summary(&r) {
+            return Err(format!(
+                "{id} {kind}: tgz differs from directory\n--- dir\n{}--- tgz\n{}",
+                summary(&r),
+                summary(&packed)
+            )
+            .into());
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    Ok(())
 }
 
-#[test]
 fn every_cause_has_a_rule_and_every_fixture_a_rule() {
     let rules = RuleSet::embedded().unwrap();
     for (cause, ..) in model::CAUSES {
@@ -135,7 +105,6 @@ fn every_cause_has_a_rule_and_every_fixture_a_rule() {
 
 /// Each log pattern must match a line of its rule's fail fixture: no pattern
 /// goes untested, and each is shown a message in its real wording.
-#[test]
 fn every_log_pattern_has_an_example_line() {
     let rules = RuleSet::embedded().unwrap();
     let mut missing = Vec::new();
@@ -163,4 +132,29 @@ fn every_log_pattern_has_an_example_line() {
         "patterns with no example line in their fail fixture:\n{}",
         missing.join("\n")
     );
+}
+
+/// One test per fixture, so that one failure does not hide the others.
+fn main() {
+    let args = Arguments::from_args();
+    let rules = Arc::new(RuleSet::embedded().expect("rules"));
+    let mut trials = vec![
+        Trial::test("every_cause_has_a_rule_and_every_fixture_a_rule", || {
+            every_cause_has_a_rule_and_every_fixture_a_rule();
+            Ok(())
+        }),
+        Trial::test("every_log_pattern_has_an_example_line", || {
+            every_log_pattern_has_an_example_line();
+            Ok(())
+        }),
+    ];
+    for rule in &rules.rules {
+        for kind in ["fail", "pass"] {
+            let (rules, id) = (Arc::clone(&rules), rule.raw.id.clone());
+            trials.push(Trial::test(format!("fixture::{id}::{kind}"), move || {
+                check_fixture(&rules, &id, kind)
+            }));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
 }
