@@ -29,6 +29,15 @@ fn clean(line: &str) -> &str {
 /// `pi@node:~ $ sudo kubectl get nodes` or `# timedatectl`.
 fn command_kind(line: &str) -> Option<Content> {
     let t = line.trim();
+    // A bare `cat /known/file` line counts too: people drop the prompt.
+    if let Some(p) = t
+        .strip_prefix("cat ")
+        .or_else(|| t.strip_prefix("sudo cat "))
+    {
+        if !p.trim().contains(' ') {
+            return cat_kind(p.trim());
+        }
+    }
     let at = t.find("$ ").or_else(|| t.find("# "))?;
     let before = &t[..at];
     if before.contains(' ') && !before.contains('@') {
@@ -84,6 +93,7 @@ fn cat_kind(path: &str) -> Option<Content> {
         host::MACHINE_ID => Content::MachineId,
         host::KUBELET_CONFIG => Content::KubeletConfig,
         host::CONTAINERD_CONFIG => Content::ContainerdConfig,
+        host::K3S_CONFIG | host::RKE2_CONFIG => Content::K3sConfig,
         host::BRIDGE_NF_CALL_IPTABLES => Content::SysctlBridgeNf,
         host::IP_FORWARD => Content::SysctlIpForward,
         p if p.ends_with("kubeadm-flags.env") => Content::KubeletFlags,
@@ -93,6 +103,9 @@ fn cat_kind(path: &str) -> Option<Content> {
 
 fn is_prompt(line: &str) -> bool {
     let t = line.trim_start();
+    if t.starts_with("cat ") || t.starts_with("sudo cat ") {
+        return command_kind(line).is_some();
+    }
     (t.contains("$ ") || t.starts_with("# ") || t.contains("]# ") || t.contains(":~# "))
         && command_kind(line).is_some()
         || t.starts_with("$ ")
@@ -102,6 +115,18 @@ fn weekday_date(l: &str) -> bool {
     const DAYS: [&str; 7] = ["Mon ", "Tue ", "Wed ", "Thu ", "Fri ", "Sat ", "Sun "];
     DAYS.iter().any(|d| l.starts_with(d)) && crate::parse::clock::date_output(l).is_some()
 }
+
+/// Keys only a k3s or rke2 `config.yaml` has, at the start of a line.
+const K3S_KEYS: &[&str] = &[
+    "write-kubeconfig-mode:",
+    "cloud-provider-name:",
+    "disable-cloud-controller:",
+    "flannel-backend:",
+    "cluster-init:",
+    "agent-token:",
+    "kubelet-arg:",
+    "node-external-ip:",
+];
 
 /// A section that starts at this line by its shape alone, and whether it
 /// runs to the next blank line (`true`) or is this one line (`false`).
@@ -158,6 +183,7 @@ fn shape_kind(l: &str, next: &[&str]) -> Option<(Content, bool)> {
         _ if t.starts_with("[plugins") || t.starts_with("disabled_plugins") => {
             (Content::ContainerdConfig, true)
         }
+        _ if K3S_KEYS.iter().any(|k| l.starts_with(k)) => (Content::K3sConfig, true),
         _ if t.contains("console=") && t.contains("root=") && !t.contains(": ") => {
             (Content::ProcCmdline, false)
         }

@@ -28,7 +28,10 @@ fn causes_md() -> String {
             s,
             "| {} | `{id}` | {meaning} | {} |",
             ph.join("/"),
-            rs.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+            rs.iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     let unnamed: Vec<String> = rules
@@ -55,5 +58,8 @@ fn causes_doc_matches_the_code() {
         std::fs::write(&path, &want).unwrap();
     }
     let have = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(have, want, "docs/causes.md is stale: NODEJOIN_BLESS=1 cargo test -p analyzer --test docs");
+    assert_eq!(
+        have, want,
+        "docs/causes.md is stale: NODEJOIN_BLESS=1 cargo test -p analyzer --test docs"
+    );
 }

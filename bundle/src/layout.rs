@@ -48,6 +48,8 @@ pub mod host {
     pub const DEFAULT_KUBELET: &str = "/etc/default/kubelet";
     pub const CONTAINERD_CONFIG: &str = "/etc/containerd/config.toml";
     pub const K3S_CONTAINERD_CONFIG: &str = "/var/lib/rancher/k3s/agent/etc/containerd/config.toml";
+    pub const K3S_CONFIG: &str = "/etc/rancher/k3s/config.yaml";
+    pub const RKE2_CONFIG: &str = "/etc/rancher/rke2/config.yaml";
     pub const KUBELET_CONF: &str = "/etc/kubernetes/kubelet.conf";
     pub const K3S_KUBELET_KUBECONFIG: &str = "/var/lib/rancher/k3s/agent/kubelet.kubeconfig";
     pub const BOOTSTRAP_KUBELET_CONF: &str = "/etc/kubernetes/bootstrap-kubelet.conf";
@@ -160,6 +162,8 @@ pub enum Content {
     MachineId,
     KubeletConfig,
     KubeletFlags,
+    /// k3s or rke2 `config.yaml` (flags as YAML keys).
+    K3sConfig,
     SystemctlShow,
     SystemctlStatus,
     ContainerdConfig,
@@ -208,6 +212,7 @@ impl Content {
             Content::MachineId => "machine-id",
             Content::KubeletConfig => "kubelet-config",
             Content::KubeletFlags => "kubelet-flags",
+            Content::K3sConfig => "k3s-config",
             Content::SystemctlShow => "systemctl-show",
             Content::SystemctlStatus => "systemctl-status",
             Content::ContainerdConfig => "containerd-config",
@@ -245,6 +250,8 @@ const HOST_FILES: &[(&str, Content)] = &[
     (host::KUBELET_CONFIG, Content::KubeletConfig),
     (host::KUBEADM_FLAGS, Content::KubeletFlags),
     (host::DEFAULT_KUBELET, Content::KubeletFlags),
+    (host::K3S_CONFIG, Content::K3sConfig),
+    (host::RKE2_CONFIG, Content::K3sConfig),
     (host::CONTAINERD_CONFIG, Content::ContainerdConfig),
     (host::K3S_CONTAINERD_CONFIG, Content::ContainerdConfig),
     (host::THROTTLED, Content::Throttled),

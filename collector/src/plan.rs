@@ -124,7 +124,8 @@ pub const FILES: &[(&str, Cap)] = &[
     ("/etc/kubernetes/pki/*", Cap::Config),
     ("/var/lib/kubelet/pki/*", Cap::Config),
     // k3s
-    ("/etc/rancher/k3s/config.yaml", Cap::Config),
+    (layout::host::K3S_CONFIG, Cap::Config),
+    (layout::host::RKE2_CONFIG, Cap::Config),
     ("/etc/rancher/k3s/config.yaml.d/*", Cap::Config),
     ("/etc/rancher/k3s/registries.yaml", Cap::Config),
     ("/etc/rancher/node/password", Cap::Config),

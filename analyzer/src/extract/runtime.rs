@@ -58,6 +58,24 @@ pub(super) fn kubelet(c: &mut Ctx, facts: &mut Facts) {
             }
         }
     }
+    let flags = c.docs(Content::KubeletFlags).map(|d| {
+        (
+            d,
+            kube::flag(&d.text(), "cloud-provider")
+                .filter(|(_, v)| *v == "external")
+                .map(|(i, _)| i),
+        )
+    });
+    let from_flags = flags
+        .filter_map(|(d, i)| i.map(|i| (d, i)))
+        .map(|(d, i)| d.at(i, d.text().lines().nth(i).unwrap_or("").trim().to_string()))
+        .next();
+    let from_config = c
+        .docs(Content::K3sConfig)
+        .find_map(|d| kube::external_cloud_provider(&d.text()).map(|(i, l)| d.at(i, l)));
+    if let Some(ev) = from_flags.or(from_config) {
+        facts.set(KUBELET_EXTERNAL_CLOUD_PROVIDER, true, Some(ev));
+    }
     if facts.str(JOIN_FLAVOR) == Some("k3s") && !facts.has(KUBELET_FAIL_SWAP_ON) {
         facts.set(KUBELET_FAIL_SWAP_ON, true, None);
     }

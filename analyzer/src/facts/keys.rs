@@ -83,6 +83,7 @@ facts! {
     KUBELET_CONFIG_PRESENT: bool = "kubelet.config_present", "/var/lib/kubelet/config.yaml exists";
     KUBELET_FAIL_SWAP_ON: bool = "kubelet.fail_swap_on", "the kubelet refuses swap (failSwapOn, default true)";
     KUBELET_CGROUP_DRIVER: String = "kubelet.cgroup_driver", "kubelet cgroupDriver";
+    KUBELET_EXTERNAL_CLOUD_PROVIDER: bool = "kubelet.external_cloud_provider", "the kubelet waits for an external cloud controller (--cloud-provider=external, k3s/rke2 cloud-provider-name or disable-cloud-controller)";
     KUBELET_SERVICE_ACTIVE: bool = "kubelet.service_active", "systemd says the kubelet (or k3s) unit is active";
     KUBELET_RESTARTS: f64 = "kubelet.restarts", "systemd NRestarts of the kubelet (or k3s) unit";
     RUNTIME_CGROUP_DRIVER: String = "runtime.cgroup_driver", "containerd runc SystemdCgroup: systemd or cgroupfs";

@@ -63,6 +63,34 @@ pub fn flag<'a>(text: &'a str, name: &str) -> Option<(usize, &'a str)> {
     None
 }
 
+/// Whether the kubelet waits for an external cloud controller to initialize
+/// the node (which then carries node.cloudprovider.kubernetes.io/uninitialized
+/// until one does): a kubelet flag `--cloud-provider=external`, or in a k3s or
+/// rke2 config `disable-cloud-controller: true` or a `cloud-provider-name`
+/// other than the built-in one. Returns the 0-based line that says so.
+pub fn external_cloud_provider(text: &str) -> Option<(usize, String)> {
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim().trim_start_matches("- ").trim_matches('"');
+        let (k, v) = match t.split_once([':', '=']) {
+            Some((k, v)) => (
+                k.trim().trim_start_matches("--"),
+                v.trim().trim_matches('"'),
+            ),
+            None => continue,
+        };
+        let external = match k {
+            "cloud-provider" => v == "external",
+            "disable-cloud-controller" => v == "true",
+            "cloud-provider-name" => !matches!(v, "" | "none" | "rke2" | "k3s"),
+            _ => false,
+        };
+        if external {
+            return Some((i, l.trim().to_string()));
+        }
+    }
+    None
+}
+
 /// What a kubeconfig says about the cluster and the client.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Kubeconfig {
@@ -141,6 +169,17 @@ mod tests {
             Some((0, "10.0.0.5"))
         );
         assert_eq!(flag(env, "node-ip"), None);
+    }
+
+    #[test]
+    fn cloud_provider() {
+        assert!(external_cloud_provider("cloud-provider-name: ovirt\nprime: true\n").is_some());
+        assert!(external_cloud_provider("cloud-provider-name: rke2\n").is_none());
+        assert!(external_cloud_provider("kubelet-arg:\n- cloud-provider=external\n").is_some());
+        assert!(
+            external_cloud_provider("KUBELET_KUBEADM_ARGS=\"--cloud-provider=external\"").is_none()
+        );
+        assert!(external_cloud_provider("disable-cloud-controller: true\n").is_some());
     }
 
     #[test]
