@@ -80,12 +80,34 @@ pub fn verdict_line(r: &Report) -> String {
             "FAILED at phase {} ({}): cause {} (confidence {:.2})",
             v.phase.unwrap_or(0),
             v.phase_name.unwrap_or("?"),
-            v.cause.as_deref().unwrap_or("?"),
+            v.cause.as_deref().unwrap_or("not named"),
             v.confidence.unwrap_or(0.0)
         ),
         Status::Joined => "JOINED: no failure cause".to_string(),
         Status::Inconclusive => "INCONCLUSIVE".to_string(),
     }
+}
+
+/// "Also possible: ..." and "To tell them apart: ...", when the verdict has them.
+fn alternatives(v: &crate::report::Verdict) -> Vec<String> {
+    let mut out = Vec::new();
+    if !v.alternatives.is_empty() {
+        let list: Vec<String> = v
+            .alternatives
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} (phase {}, confidence {:.2})",
+                    a.cause, a.phase, a.confidence
+                )
+            })
+            .collect();
+        out.push(format!("Also possible: {}", list.join("; ")));
+    }
+    if let Some(d) = &v.distinguish {
+        out.push(format!("To tell them apart: {d}"));
+    }
+    out
 }
 
 /// Human report: verdict, fix, phase ladder, findings, problems.
@@ -120,6 +142,12 @@ pub fn text(r: &Report, style: &Style) -> String {
                 sanitize(&e.text)
             ));
         }
+    }
+    for line in alternatives(v) {
+        o.push_str(&format!("\n  {}", sanitize(&line)));
+    }
+    if !v.alternatives.is_empty() || v.distinguish.is_some() {
+        o.push('\n');
     }
     if !v.fix.is_empty() {
         o.push_str("\nFix:\n");
@@ -227,6 +255,12 @@ pub fn markdown(r: &Report) -> String {
             ));
         }
         o.push('\n');
+    }
+    let alt = alternatives(v);
+    if !alt.is_empty() {
+        for line in alt {
+            o.push_str(&format!("{}\n\n", md(&line)));
+        }
     }
     if !v.fix.is_empty() {
         o.push_str("Fix:\n\n");

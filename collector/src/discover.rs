@@ -35,7 +35,7 @@ pub fn node_name(opts: &Options, hostname: &str) -> (String, String) {
         }
     }
     for f in [
-        "/etc/rancher/k3s/config.yaml",
+        layout::host::K3S_CONFIG,
         "/etc/systemd/system/k3s-agent.service",
     ] {
         if let Some(s) = read_small(&opts.root, f) {
@@ -64,7 +64,7 @@ pub fn api_servers(opts: &Options) -> Vec<(String, String)> {
     let mut files: Vec<String> = vec![
         layout::host::KUBELET_CONF.into(),
         layout::host::BOOTSTRAP_KUBELET_CONF.into(),
-        "/etc/rancher/k3s/config.yaml".into(),
+        layout::host::K3S_CONFIG.into(),
         "/etc/systemd/system/k3s-agent.service.env".into(),
         "/etc/systemd/system/k3s-agent.service".into(),
     ];
