@@ -295,7 +295,7 @@ fn collect_file(ctx: &Ctx, w: &mut Writer, p: &str, cap: Cap) -> Item {
     let red = if pre_cut > 0 {
         redact::Redactor::after_cut()
     } else {
-        redact::Redactor::new()
+        redact::Redactor::structured(redact::format_for_path(p))
     };
     let (spool, redactions) = match command::redact_into(reader, spool, red) {
         Ok(r) => r,
