@@ -323,9 +323,6 @@ const SUBTREES: &[&str] = &[
     "systemreserved",
     "taints",
     "registerwithtaints",
-    "runtimes",
-    "plugins",
-    "conditions",
     "extraargs",
 ];
 

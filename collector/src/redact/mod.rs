@@ -30,6 +30,8 @@ pub enum Format {
     Toml,
     Env,
     Unit,
+    /// The whole content is one token (a k3s `token` file): withheld.
+    Token,
 }
 
 /// Append the marker that replaces a secret of `len` bytes.
@@ -119,6 +121,10 @@ pub fn sniff(data: &[u8]) -> Format {
             &l[t..]
         })
         .find(|l| !l.is_empty() && !l.starts_with(b"#"));
+    let t = data.trim_ascii();
+    if data.len() < 4096 && t.len() >= 12 && !t.iter().any(|b| b.is_ascii_whitespace()) {
+        return Format::Token;
+    }
     match first {
         Some(l) if l.starts_with(b"apiVersion:") || l.starts_with(b"kind:") => Format::Yaml,
         Some(l) if l.starts_with(b"[Unit]") || l.starts_with(b"[Service]") => Format::Unit,
@@ -145,6 +151,12 @@ pub fn structured(fmt: Format, data: &[u8]) -> (Vec<u8>, u64) {
         Format::Toml => toml::redact(data),
         Format::Env => env::redact(data, false),
         Format::Unit => env::redact(data, true),
+        Format::Token => {
+            let t = data.trim_ascii();
+            let mut v = marker(t.len());
+            v.push(b'\n');
+            return (v, 1);
+        }
     };
     // Everything kept passes the free-text layer too.
     let mut r = Redactor::new();

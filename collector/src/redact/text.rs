@@ -602,7 +602,7 @@ impl Redactor {
         if line.is_empty() {
             return;
         }
-        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut spans: Vec<(usize, usize, bool)> = Vec::new();
         let mut start_at = 0;
         // A value announced at the end of an earlier line.
         match self.pending {
@@ -619,7 +619,7 @@ impl Redactor {
                         let e = token_end(line, v, false);
                         let (vs, ve) = strip_value_quotes(line, v, e);
                         if ve > vs && plausible(&line[vs..ve]) {
-                            spans.push((vs, ve));
+                            spans.push((vs, ve, false));
                             start_at = e;
                         }
                     }
@@ -644,7 +644,7 @@ impl Redactor {
                         };
                         let e = line.len() - (line.len() - trim_end_len(line));
                         if e > v {
-                            spans.push((v, e));
+                            spans.push((v, e, false));
                             start_at = e;
                         }
                     }
@@ -656,12 +656,18 @@ impl Redactor {
         self.find_spans(line, start_at, continued, &mut spans);
         spans.sort();
         let mut last = 0;
-        for (s, e) in spans {
+        for (s, e, quote) in spans {
             if s < last || e <= s {
                 continue;
             }
             out.extend_from_slice(&line[last..s]);
+            if quote {
+                out.push(b'"');
+            }
             marker_into(out, e - s);
+            if quote {
+                out.push(b'"');
+            }
             self.count += 1;
             last = e;
         }
@@ -673,7 +679,7 @@ impl Redactor {
         line: &[u8],
         from: usize,
         continued: bool,
-        spans: &mut Vec<(usize, usize)>,
+        spans: &mut Vec<(usize, usize, bool)>,
     ) {
         let n = line.len();
         // URL user info: scheme://user:pass@host
@@ -703,7 +709,7 @@ impl Redactor {
                 .unwrap_or(n);
             if let Some(at) = line[a..end].iter().rposition(|b| *b == b'@') {
                 if at > 0 {
-                    spans.push((a, a + at));
+                    spans.push((a, a + at, false));
                 }
             }
             p = a;
@@ -714,7 +720,7 @@ impl Redactor {
             if is_b64(line[i]) && (i == 0 || !is_b64(line[i - 1])) {
                 let e = i + line[i..].iter().take_while(|b| is_b64(**b)).count();
                 if e - i >= 20 && b64_is_key(&line[i..e]) {
-                    spans.push((i, e));
+                    spans.push((i, e, false));
                 }
                 i = e;
             } else {
@@ -740,7 +746,7 @@ impl Redactor {
             }
             let w = &line[s..e];
             if let Some(span) = token_pattern(line, s, e) {
-                spans.push(span);
+                spans.push((span.0, span.1, false));
                 prev_word = None;
                 i = span.1.max(e);
                 continue;
@@ -768,7 +774,7 @@ impl Redactor {
                 if j > e && j < n {
                     let te = token_end(line, j, false);
                     if te - j >= 8 && !line[j..te].starts_with(b"<redacted") {
-                        spans.push((j, te));
+                        spans.push((j, te, false));
                         i = te;
                         continue;
                     }
@@ -781,15 +787,15 @@ impl Redactor {
                             .iter()
                             .all(|b| matches!(b, b'-' | b'"' | b'\'' | b' ')));
                 let at_start = at_start && !continued;
-                if let Some((vs, ve, next)) =
+                if let Some((vs, ve, next, quote)) =
                     self.value_after(line, s, e, flag || short, at_start, w)
                 {
                     if ve > vs {
                         let v = &line[vs..ve];
                         if let Some(sec) = bootstrap_secret(v) {
-                            spans.push((vs + sec, ve));
+                            spans.push((vs + sec, ve, false));
                         } else {
-                            spans.push((vs, ve));
+                            spans.push((vs, ve, quote));
                         }
                     }
                     prev_word = None;
@@ -813,7 +819,7 @@ impl Redactor {
         flag: bool,
         at_start: bool,
         w: &[u8],
-    ) -> Option<(usize, usize, usize)> {
+    ) -> Option<(usize, usize, usize, bool)> {
         let n = line.len();
         let mut j = e;
         let mut quoted_key = false;
@@ -856,7 +862,7 @@ impl Redactor {
             } else {
                 self.pending = Pending::Token;
             }
-            return Some((j, j, n));
+            return Some((j, j, n, false));
         }
         // Enclosing quote: `"K3S_TOKEN=abc"`, `'Authorization: Basic x'`.
         let enclosing = if s > 0 && !quoted_key && matches!(line[s - 1], b'"' | b'\'') {
@@ -868,6 +874,7 @@ impl Redactor {
             let nw = super::allow::norm(w);
             nw.ends_with("authorization") || nw.ends_with("cookie")
         };
+        let mut quote = false;
         let (vs, ve, next) =
             if j < n && (line[j] == b'"' || line[j] == b'\'' || line[j..].starts_with(b"\\\"")) {
                 let esc = line[j] == b'\\';
@@ -892,6 +899,8 @@ impl Redactor {
                 }
             } else if j < n && (line[j] == b'[' || line[j] == b'{') {
                 let ve = balanced(line, j);
+                // JSON stays JSON: `"auth": "<redacted len=N>"`.
+                quote = quoted_key && line[j - 1] != b'\\';
                 (j, ve, ve)
             } else if whole_header {
                 let stop = match enclosing {
@@ -920,20 +929,20 @@ impl Redactor {
             };
         let v = &line[vs..ve];
         if !plausible(v) {
-            return Some((vs, vs, next));
+            return Some((vs, vs, next, false));
         }
         // Prose: `failed to get token: Unauthorized` keeps its word.
         if colon && !at_start && !quoted_key && !flag && enclosing.is_none() && !whole_header {
             let digits = v.iter().any(|b| b.is_ascii_digit());
             if !(v.len() >= 20 || (v.len() >= 8 && digits)) {
-                return Some((vs, vs, next));
+                return Some((vs, vs, next, false));
             }
         }
         // `client-key: /var/lib/...` and `--token-file`-like paths are not secrets.
         if v.starts_with(b"/") && !eq && super::allow::norm(w).ends_with("key") {
-            return Some((vs, vs, next));
+            return Some((vs, vs, next, false));
         }
-        Some((vs, ve, next))
+        Some((vs, ve, next, quote))
     }
 }
 
