@@ -15,6 +15,8 @@
 pub mod allow;
 mod env;
 mod flow;
+#[doc(hidden)]
+pub mod fuzz;
 mod text;
 mod toml;
 mod yaml;

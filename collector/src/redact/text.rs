@@ -39,7 +39,7 @@ enum Pending {
     Token,
     /// A YAML key at this indentation had no value on its line: more indented
     /// lines below are its value.
-    Block(usize),
+    Block(usize, bool),
 }
 
 #[derive(Default)]
@@ -625,12 +625,19 @@ impl Redactor {
                     }
                 }
             }
-            Pending::Block(indent) => {
-                let ind = line.iter().take_while(|b| **b == b' ').count();
-                let body = trim(line);
+            Pending::Block(indent, in_msg) => {
+                // Indentation is measured in the message part for log lines.
+                let off = if in_msg {
+                    line.len() - message(line).len()
+                } else {
+                    0
+                };
+                let base = &line[off..];
+                let ind = off + base.iter().take_while(|b| **b == b' ').count();
+                let body = trim(base);
                 if body.is_empty() {
                     // Blank lines belong to the block.
-                } else if ind > indent && !continued {
+                } else if ind - off > indent && !continued {
                     let rest = &line[ind..];
                     let is_key = yaml_key_line(rest);
                     if is_key && !rest.starts_with(b"- ") {
@@ -642,7 +649,7 @@ impl Redactor {
                         } else {
                             ind
                         };
-                        let e = line.len() - (line.len() - trim_end_len(line));
+                        let e = trim_end_len(line);
                         if e > v {
                             spans.push((v, e, false));
                             start_at = e;
@@ -856,9 +863,18 @@ impl Redactor {
                 .iter()
                 .all(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'));
         if rest.is_empty() || rest == b"\\" || indicator || rest == b"'\\" {
+            let msg = message(line);
+            let off = line.len() - msg.len();
+            let at_msg_start = s >= off
+                && line[off..s]
+                    .iter()
+                    .all(|b| matches!(b, b'-' | b'"' | b'\'' | b' '));
             if colon && at_start {
                 let indent = line.iter().take_while(|b| **b == b' ').count();
-                self.pending = Pending::Block(indent);
+                self.pending = Pending::Block(indent, false);
+            } else if colon && at_msg_start && off > 0 {
+                let indent = msg.iter().take_while(|b| **b == b' ').count();
+                self.pending = Pending::Block(indent, true);
             } else {
                 self.pending = Pending::Token;
             }
