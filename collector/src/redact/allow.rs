@@ -381,7 +381,6 @@ const ENV: &[&str] = &[
 const FLAGS: &[&str] = &[
     "address",
     "alsologtostderr",
-    "anonymousauth",
     "authenticationtokenwebhook",
     "authorizationmode",
     "bootstrapkubeconfig",

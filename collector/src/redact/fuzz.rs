@@ -10,8 +10,18 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The fuzzer learns the secret from comparisons and writes it into the
+/// input itself, where it may be a public value: only inputs without any
+/// piece of it are checked for leaks.
+fn knows_secret(data: &[u8]) -> bool {
+    SECRET.windows(6).any(|w| contains(data, w))
+}
+
 fn check(fmt: Format, data: &[u8], plant: &[u8]) {
     let _ = structured(fmt, data);
+    if knows_secret(data) {
+        return;
+    }
     let mut input = data.to_vec();
     input.extend_from_slice(plant);
     let (out, _) = structured(fmt, &input);
@@ -43,6 +53,9 @@ pub fn text(data: &[u8]) {
         assert_eq!(whole, out, "chunking changed the output");
     }
     let _ = Redactor::after_cut().text(data);
+    if knows_secret(data) {
+        return;
+    }
     for t in [
         "\n--token {}\n",
         "\nK3S_TOKEN={}\n",

@@ -135,12 +135,9 @@ pub fn sniff(data: &[u8]) -> Format {
 }
 
 /// Redact a whole structured file; returns the text and the number of values
-/// withheld. Binary content is withheld whole unless it is a DER certificate.
+/// withheld. The readers work on bytes, so a file with binary garbage (an SD
+/// card after a power cut) is still read the same way.
 pub fn structured(fmt: Format, data: &[u8]) -> (Vec<u8>, u64) {
-    if data.contains(&0) {
-        let mut r = Redactor::new();
-        return (r.text(data), r.count);
-    }
     let first = data.iter().find(|b| !b.is_ascii_whitespace());
     if fmt == Format::Json && !matches!(first, Some(b'{') | Some(b'[')) {
         // Not JSON after all (an error message, a cut): free text.

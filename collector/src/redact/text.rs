@@ -618,7 +618,14 @@ impl Redactor {
                     if !matches!(line.get(v), Some(b'-') | Some(b'#')) {
                         let e = token_end(line, v, false);
                         let (vs, ve) = strip_value_quotes(line, v, e);
-                        if ve > vs && plausible(&line[vs..ve]) {
+                        // `NAME = ...` or `name: ...` is a key of its own, not the value.
+                        let mut k = e;
+                        while k < line.len() && matches!(line[k], b' ' | b'\t') {
+                            k += 1;
+                        }
+                        let is_key = matches!(line.get(k), Some(b'=') | Some(b':'))
+                            || line[v..e].contains(&b'=');
+                        if !is_key && ve > vs && plausible(&line[vs..ve]) {
                             spans.push((vs, ve, false));
                             start_at = e;
                         }
