@@ -29,9 +29,15 @@ fn run_target(triple: &str, emulator: &str, arch: &str) {
         return;
     }
     let size = std::fs::metadata(&bin).unwrap().len();
+    // Issue 8's budgets: arm64 1 MiB, armv7 1.25 MiB (static glibc is bigger).
+    let budget = if triple.starts_with("armv7") {
+        MIB + MIB / 4
+    } else {
+        MIB
+    };
     assert!(
-        size <= MIB,
-        "{triple} collector is {size} bytes, over 1 MiB"
+        size <= budget,
+        "{triple} collector is {size} bytes, over its budget of {budget}"
     );
     let file = Command::new("file")
         .arg(&bin)
