@@ -2,7 +2,7 @@
 //! process group, killed with that whole group at its deadline. Standard output
 //! streams through the redactor into a spool; standard error is kept short.
 
-use crate::redact::Redactor;
+use crate::redact::{self, Redactor};
 use crate::spool::{Kept, Spool};
 use std::io::{self, Read};
 use std::os::unix::process::CommandExt;
@@ -12,7 +12,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const STDERR_CAP: usize = 64 * 1024;
-const LINE_CAP: usize = 1 << 20;
 
 pub enum Status {
     /// Not found on the search path.
@@ -322,12 +321,14 @@ pub fn copy_raw(mut src: impl Read, spool: &mut Spool) -> io::Result<()> {
 }
 
 /// Redact what a spool kept. When its start was cut off, the redactor assumes
-/// nothing about the state before (see `Redactor::after_cut`).
+/// it may start inside a key block (see `Redactor::after_cut`). Output of
+/// commands that print structured files (`systemctl cat`, `crictl info`) goes
+/// through the reader for that format unless it was cut.
 pub fn redact_kept(kept: Kept, dir: &Path, name: &str) -> io::Result<(Kept, u64)> {
     let red = if kept.cut > 0 {
         Redactor::after_cut()
     } else {
-        Redactor::new()
+        Redactor::structured(redact::format_for_command(name))
     };
     let cut = kept.cut;
     let (spool, n) = redact_into(
@@ -340,19 +341,32 @@ pub fn redact_kept(kept: Kept, dir: &Path, name: &str) -> io::Result<(Kept, u64)
     Ok((k, n))
 }
 
-/// Copy a stream through the redactor into the spool, line by line.
-pub fn pump(src: impl Read, spool: Spool) -> io::Result<(Spool, u64)> {
-    redact_into(src, spool, Redactor::new())
+/// Copy a stream (an operator's `--include` file) through the redactor into
+/// the spool. Its first block decides whether a structured reader applies.
+pub fn pump(mut src: impl Read, spool: Spool) -> io::Result<(Spool, u64)> {
+    let mut head = vec![0u8; 64 * 1024];
+    let mut got = 0;
+    while got < head.len() {
+        match src.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(got);
+    let red = Redactor::structured(redact::sniff(&head));
+    redact_into(io::Cursor::new(head).chain(src), spool, red)
 }
 
-/// Copy a stream through `red` into the spool, line by line with bounded lines.
+/// Copy a stream through `red` into the spool. The redactor assembles lines
+/// itself and keeps its state across buffer and long-line boundaries.
 pub fn redact_into(
     mut src: impl Read,
     mut spool: Spool,
     mut red: Redactor,
 ) -> io::Result<(Spool, u64)> {
     let mut buf = vec![0u8; 64 * 1024];
-    let mut carry: Vec<u8> = Vec::new();
     let mut out = Vec::with_capacity(128 * 1024);
     loop {
         let n = match src.read(&mut buf) {
@@ -361,51 +375,13 @@ pub fn redact_into(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        let mut chunk = &buf[..n];
-        if !carry.is_empty() {
-            match chunk.iter().position(|b| *b == b'\n') {
-                Some(p) => {
-                    carry.extend_from_slice(&chunk[..=p]);
-                    red.line(&carry, &mut out);
-                    if red.take_discard() {
-                        spool.clear()?;
-                    }
-                    carry.clear();
-                    chunk = &chunk[p + 1..];
-                }
-                None => {
-                    carry.extend_from_slice(chunk);
-                    if carry.len() > LINE_CAP {
-                        red.line(&carry, &mut out);
-                        if red.take_discard() {
-                            spool.clear()?;
-                        }
-                        carry.clear();
-                    }
-                    continue;
-                }
-            }
-        }
-        let last_nl = chunk.iter().rposition(|b| *b == b'\n');
-        let (whole, rest) = match last_nl {
-            Some(p) => chunk.split_at(p + 1),
-            None => (&chunk[..0], chunk),
-        };
-        for l in whole.split_inclusive(|b| *b == b'\n') {
-            red.line(l, &mut out);
-            if red.take_discard() {
-                spool.clear()?;
-            }
-        }
-        carry.extend_from_slice(rest);
+        red.feed(&buf[..n], &mut out);
         if out.len() >= 64 * 1024 {
             spool.write_all(&out)?;
             out.clear();
         }
     }
-    if !carry.is_empty() {
-        red.line(&carry, &mut out);
-    }
+    red.finish(&mut out);
     spool.write_all(&out)?;
     Ok((spool, red.count))
 }

@@ -168,17 +168,17 @@ impl Taken {
     }
 }
 
-fn redact_bounded(ctx: &Ctx, src: impl Read, cap: u64, name: &str, cut: bool) -> io::Result<Taken> {
+fn redact_bounded(
+    ctx: &Ctx,
+    src: impl Read,
+    cap: u64,
+    name: &str,
+    red: redact::Redactor,
+) -> io::Result<Taken> {
     let deadline = ctx.started + ctx.opts.max_time;
     let b = Bounded::new(src, deadline);
     let hit = b.hit.clone();
     let spool = Spool::new(cap, &ctx.spool_dir, name);
-    // A file read from its tail may start inside a key block.
-    let red = if cut {
-        redact::Redactor::after_cut()
-    } else {
-        redact::Redactor::new()
-    };
     let (spool, redactions) = command::redact_into(b, spool, red)?;
     Ok(Taken {
         spool,
@@ -201,7 +201,14 @@ fn read_tail(ctx: &Ctx, o: Opened, limit: u64, p: &str) -> io::Result<Taken> {
     }
     f.seek(SeekFrom::Start(start))?;
     let name = format!("f{}", p.replace('/', "_"));
-    let mut r = redact_bounded(ctx, f, limit, &name, start > 0)?;
+    // A file read from its tail may start inside a key block; a whole file
+    // goes through the reader for its format.
+    let red = if start > 0 {
+        redact::Redactor::after_cut()
+    } else {
+        redact::Redactor::structured(redact::format_for_path(p))
+    };
+    let mut r = redact_bounded(ctx, f, limit, &name, red)?;
     r.pre_cut = start;
     Ok(r)
 }
@@ -241,7 +248,8 @@ fn read_head(ctx: &Ctx, o: Opened, limit: u64, p: &str) -> io::Result<Taken> {
     }
     let name = format!("f{}", p.replace('/', "_"));
     // Slack for markers longer than what they replace: the head is never cut twice.
-    let mut r = redact_bounded(ctx, f.take(keep), keep + 64 * 1024, &name, false)?;
+    let red = redact::Redactor::structured(redact::format_for_path(p));
+    let mut r = redact_bounded(ctx, f.take(keep), keep + 64 * 1024, &name, red)?;
     r.pre_cut = len.saturating_sub(keep);
     Ok(r)
 }
@@ -393,7 +401,8 @@ pub(crate) fn collect_extra(ctx: &Ctx, w: &mut Writer, p: &Path, is_node: bool) 
             return item;
         }
     };
-    let r = redact_bounded(ctx, f, ctx.opts.max_log, &format!("x{name}"), false).and_then(|r| {
+    let red = redact::Redactor::new();
+    let r = redact_bounded(ctx, f, ctx.opts.max_log, &format!("x{name}"), red).and_then(|r| {
         item.source_size = Some(r.spool.total());
         r.store(w, &mut item, format!("{}{name}", bundle::EXTRA_DIR))
     });

@@ -3,6 +3,11 @@
 //! Small content stays in memory; past `MEM_LIMIT` it spills into two files that
 //! take turns, so a 120 MiB journal costs constant memory and at most `2 * cap`
 //! of disk.
+//!
+//! Spill files may hold raw, unredacted command output, so they never have a
+//! name: they are `O_TMPFILE` files (or, where that is not supported, unlinked
+//! right after an exclusive, no-follow, mode 0600 create). Nothing is left
+//! behind on any exit, SIGKILL included.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
@@ -21,15 +26,44 @@ pub struct Spool {
 
 pub(crate) struct Ring {
     files: [File; 2],
-    paths: [PathBuf; 2],
     lens: [u64; 2],
     cur: usize,
 }
 
-impl Drop for Ring {
-    fn drop(&mut self) {
-        for p in &self.paths {
-            let _ = std::fs::remove_file(p);
+/// A read-write file in `dir` that has no name.
+fn anonymous_file(dir: &Path, name: &str) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(dir);
+    if let Ok(f) = tmp {
+        return Ok(f);
+    }
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    loop {
+        let p: PathBuf = dir.join(format!(
+            ".{name}.{}.{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&p)
+        {
+            Ok(f) => {
+                std::fs::remove_file(&p)?;
+                return Ok(f);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
         }
     }
 }
@@ -106,21 +140,10 @@ impl Spool {
     }
 
     fn spill(&mut self) -> io::Result<()> {
-        let mk = |i: usize| -> io::Result<(File, PathBuf)> {
-            let p = self.dir.join(format!("{}.{}", self.name, i));
-            let f = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&p)?;
-            Ok((f, p))
-        };
-        let (f0, p0) = mk(0)?;
-        let (f1, p1) = mk(1)?;
+        let f0 = anonymous_file(&self.dir, &self.name)?;
+        let f1 = anonymous_file(&self.dir, &self.name)?;
         self.ring = Some(Ring {
             files: [f0, f1],
-            paths: [p0, p1],
             lens: [0, 0],
             cur: 0,
         });
@@ -257,8 +280,15 @@ mod tests {
             s.write_all(l.as_bytes()).unwrap();
         }
         let total = all.len() as u64;
-        for f in std::fs::read_dir(dir.path()).unwrap() {
-            assert!(f.unwrap().metadata().unwrap().len() <= cap);
+        // Spill files have no name: nothing to find, nothing to leave behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let ring = s.ring.as_ref().unwrap();
+        for f in &ring.files {
+            use std::os::unix::fs::MetadataExt;
+            let m = f.metadata().unwrap();
+            assert!(m.len() <= cap);
+            assert_eq!(m.nlink(), 0);
+            assert_eq!(m.mode() & 0o777, 0o600);
         }
         let (out, cut) = kept(s, u64::MAX);
         assert!(out.len() as u64 <= cap);

@@ -560,7 +560,11 @@ fn caps_give_one_skipped_item_per_candidate() {
         .collect();
     put(&root, "/etc/chrony/chrony.conf", &conf);
     // A log with no newline at all is read in blocks and keeps its tail.
-    put(&root, "/var/log/kubelet.log", "x".repeat(3 << 20));
+    put(
+        &root,
+        "/var/log/kubelet.log",
+        "no newline here ".repeat((3 << 20) / 16),
+    );
     let started = Instant::now();
     let o = run(
         &root,

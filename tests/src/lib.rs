@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub mod planted;
+
 /// Secrets planted in fake trees; none may appear in a bundle.
 pub mod secrets {
     pub const BOOTSTRAP_TOKEN: &str = "q7h2kd.9x8c7v6b5n4m3l2k";

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Run every redaction fuzz target for a while (default 120 s each) on nightly:
+#   cargo install cargo-fuzz && rustup toolchain install nightly
+#   sh collector/fuzz/run.sh [seconds]
+# A crash input is left in artifacts/<target>/; copy it to regressions/<target>/
+# so the stable test (collector/tests/secrets_fuzz.rs) keeps replaying it.
+set -e
+cd "$(dirname "$0")"
+secs=${1:-120}
+for t in redact_text redact_yaml redact_json redact_toml redact_env redact_unit; do
+  mkdir -p "corpus/$t"
+  cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+    -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536
+done
