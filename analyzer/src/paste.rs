@@ -200,6 +200,7 @@ fn yaml_end(lines: &[&str], from: usize) -> usize {
         let yamlish = t.is_empty()
             || l.starts_with(' ')
             || l.starts_with('-')
+            || l.starts_with(['{', '}', '[', ']'])
             || l.split_once(':')
                 .is_some_and(|(k, _)| !k.contains(' ') && !k.is_empty());
         if !yamlish || is_prompt(l) {

@@ -123,6 +123,14 @@ pub fn from_object(text: &str) -> Option<NodeInfo> {
             let n = doc.get("items")?.as_sequence()?.first()?;
             (s(n.get("kind")).as_deref() == Some("Node")).then_some(n)?
         }
+        // A fragment: `kubectl get node N -o json | jq .status.capacity`.
+        None if doc.get("cpu").is_some() && doc.get("pods").is_some() => {
+            return Some(NodeInfo {
+                capacity: string_map(Some(&doc)),
+                shape: "capacity fragment",
+                ..Default::default()
+            });
+        }
         _ => return None,
     };
     let conditions = get(node, &["status", "conditions"])
@@ -361,6 +369,9 @@ mod tests {
         );
         assert_eq!(n.pod_cidr, Some(None));
         assert!(from_object("kind: Pod\n").is_none());
+        let cap =
+            from_object("{\"cpu\": \"0\", \"memory\": \"1531128Ki\", \"pods\": \"110\"}").unwrap();
+        assert_eq!(cap.capacity.get("cpu").map(String::as_str), Some("0"));
         assert!(from_object("{{{{ not yaml").is_none());
     }
 

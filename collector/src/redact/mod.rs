@@ -103,7 +103,7 @@ pub fn format_for_path(p: &str) -> Format {
 pub fn format_for_command(id: &str) -> Format {
     if id.starts_with("systemctl-cat") {
         Format::Unit
-    } else if id.starts_with("crictl-info") {
+    } else if id.starts_with(bundle::layout::cmd::CRICTL_INFO) {
         Format::Json
     } else {
         Format::Text
