@@ -152,7 +152,6 @@ pub fn run_and_collect(opts: &Options, tee: &(dyn Fn(&[u8]) + Sync)) -> Result<W
     let spool_dir = t
         .dir
         .join(format!(".nodejoin-run.spool.{}", std::process::id()));
-    procs::register_path(&spool_dir);
     fs::DirBuilder::new()
         .mode(0o700)
         .create(&spool_dir)
@@ -160,6 +159,7 @@ pub fn run_and_collect(opts: &Options, tee: &(dyn Fn(&[u8]) + Sync)) -> Result<W
             path: spool_dir.clone(),
             source,
         })?;
+    procs::register_path(&spool_dir);
     let mut item = Item::new(
         format!("cmd:{}", plan::RUN_ID),
         Kind::Command,

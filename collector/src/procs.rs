@@ -46,8 +46,19 @@ pub fn forget(pgid: i32) {
 }
 
 /// Remove `path` (file or directory) if the collection is stopped.
+/// Call after creating the path: when a stop is already under way the
+/// path is removed at once, so nothing created after `abort` survives it.
 pub fn register_path(path: &Path) {
-    state().paths.push(path.to_path_buf());
+    let mut s = state();
+    if s.aborting {
+        if path.is_dir() {
+            let _ = std::fs::remove_dir_all(path);
+        } else {
+            let _ = std::fs::remove_file(path);
+        }
+        return;
+    }
+    s.paths.push(path.to_path_buf());
 }
 
 pub fn forget_path(path: &Path) {
