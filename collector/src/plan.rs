@@ -286,6 +286,7 @@ const SIMPLE: &[(&str, &[&str], Cap)] = &[
     ),
     ("iptables-version", &["iptables", "--version"], Cap::Small),
     ("ip-addr", &["ip", "-o", "addr"], Cap::Small),
+    ("ip-link", &["ip", "-o", "link"], Cap::Small),
     ("ip-route", &["ip", "route"], Cap::Small),
     ("kubelet-version", &["kubelet", "--version"], Cap::Small),
     (
