@@ -181,7 +181,12 @@ pub fn analyze_with(
         .par_iter()
         .with_max_len(1)
         .map(|p| {
-            let r = scan_one(p, &pats, opts);
+            let mut r = scan_one(p, &pats, opts);
+            // Facts are computed: the kept small files are not needed again,
+            // so a fleet's memory does not grow with its size.
+            if let Ok(st) = &mut r {
+                st.scanned.small = Default::default();
+            }
             done();
             r
         })
