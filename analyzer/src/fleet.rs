@@ -28,9 +28,11 @@ fn input_file(p: &Path) -> bool {
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    [".tgz", ".tar.gz", ".tar", ".log", ".txt", ".log.gz", ".txt.gz"]
-        .iter()
-        .any(|e| n.ends_with(e))
+    [
+        ".tgz", ".tar.gz", ".tar", ".log", ".txt", ".log.gz", ".txt.gz",
+    ]
+    .iter()
+    .any(|e| n.ends_with(e))
 }
 
 fn collect(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
@@ -80,7 +82,11 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
 /// The name a report is listed under: node name, else hostname, else the
 /// input's file name.
 pub fn node_name(r: &Report) -> String {
-    for k in [keys::IDENTITY_NODE_NAME, keys::NODE_NAME, keys::IDENTITY_HOSTNAME] {
+    for k in [
+        keys::IDENTITY_NODE_NAME,
+        keys::NODE_NAME,
+        keys::IDENTITY_HOSTNAME,
+    ] {
         if let Some(Value::Str(s)) = r.facts.get(k.name) {
             if !s.is_empty() {
                 return s.clone();
@@ -344,7 +350,7 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["b.tgz", "rack1/paste.txt", "rack1/pi-a"]);
-        let (v, fleet) = expand(&[b.clone()]);
+        let (v, fleet) = expand(std::slice::from_ref(&b));
         assert!(!fleet);
         assert_eq!(v, [b]);
     }

@@ -92,18 +92,44 @@ fn cross_input(stages: &mut [Result<Stage, InputError>]) {
     use facts::keys::*;
     type Of = fn(&Facts) -> Vec<String>;
     let kinds: [(&str, facts::Key<bool>, &str, Of); 4] = [
-        ("machine-id", IDENTITY_MACHINE_ID_SHARED, bundle::layout::host::MACHINE_ID, |f| {
-            f.str(IDENTITY_MACHINE_ID).map(str::to_string).into_iter().collect()
-        }),
-        ("product_uuid", IDENTITY_PRODUCT_UUID_SHARED, "/sys/class/dmi/id/product_uuid", |f| {
-            f.str(IDENTITY_PRODUCT_UUID).map(str::to_string).into_iter().collect()
-        }),
-        ("hostname", IDENTITY_HOSTNAME_SHARED, bundle::layout::host::HOSTNAME, |f| {
-            f.str(IDENTITY_HOSTNAME).map(|h| h.to_lowercase()).into_iter().collect()
-        }),
-        ("MAC", IDENTITY_MAC_SHARED, "", |f| match f.fact(IDENTITY_MACS).map(|x| &x.value) {
-            Some(facts::Value::List(l)) => l.clone(),
-            _ => Vec::new(),
+        (
+            "machine-id",
+            IDENTITY_MACHINE_ID_SHARED,
+            bundle::layout::host::MACHINE_ID,
+            |f| {
+                f.str(IDENTITY_MACHINE_ID)
+                    .map(str::to_string)
+                    .into_iter()
+                    .collect()
+            },
+        ),
+        (
+            "product_uuid",
+            IDENTITY_PRODUCT_UUID_SHARED,
+            "/sys/class/dmi/id/product_uuid",
+            |f| {
+                f.str(IDENTITY_PRODUCT_UUID)
+                    .map(str::to_string)
+                    .into_iter()
+                    .collect()
+            },
+        ),
+        (
+            "hostname",
+            IDENTITY_HOSTNAME_SHARED,
+            bundle::layout::host::HOSTNAME,
+            |f| {
+                f.str(IDENTITY_HOSTNAME)
+                    .map(|h| h.to_lowercase())
+                    .into_iter()
+                    .collect()
+            },
+        ),
+        ("MAC", IDENTITY_MAC_SHARED, "", |f| {
+            match f.fact(IDENTITY_MACS).map(|x| &x.value) {
+                Some(facts::Value::List(l)) => l.clone(),
+                _ => Vec::new(),
+            }
         }),
     ];
     for (label, key, file, of) in kinds {
@@ -151,7 +177,10 @@ fn cross_input(stages: &mut [Result<Stage, InputError>]) {
                 None => format!("{label} {} is unique among the inputs", vals[i].join(", ")),
                 Some((x, o)) => format!(
                     "{label} {x} is also the {label} of {}",
-                    o.iter().map(|j| names[*j].as_str()).collect::<Vec<_>>().join(", ")
+                    o.iter()
+                        .map(|j| names[*j].as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
             let ev = Evidence::new(&file, Some(1), text);

@@ -1,8 +1,8 @@
 //! nodejoin: name the failed phase and likely cause of a Kubernetes node join.
 
+use analyzer::cmd;
 use analyzer::rules::{RuleError, RuleSet};
 use analyzer::{facts, input::Limits, model, Options};
-use analyzer::cmd;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -172,11 +172,7 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() {
-                cmd::UNREADABLE
-            } else {
-                0
-            };
+            let code = if e.use_stderr() { cmd::UNREADABLE } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
         }

@@ -247,6 +247,9 @@ mod tests {
     #[test]
     fn fence_outlasts_backticks() {
         let b = super::code_block(&["a ```` b".to_string()]);
-        assert!(b.starts_with("`````text\n") && b.ends_with("\n`````\n"), "{b}");
+        assert!(
+            b.starts_with("`````text\n") && b.ends_with("\n`````\n"),
+            "{b}"
+        );
     }
 }

@@ -367,7 +367,11 @@ fn node_events(ctx: &Ctx, out: &mut Vec<Event>) {
 }
 
 /// Build the timeline of one input.
-pub fn build(path: &Path, rules: &crate::rules::RuleSet, opts: &Options) -> Result<Timeline, input::InputError> {
+pub fn build(
+    path: &Path,
+    rules: &crate::rules::RuleSet,
+    opts: &Options,
+) -> Result<Timeline, input::InputError> {
     build_with(path, rules, opts, &Patterns::builtin())
 }
 
@@ -396,7 +400,11 @@ pub fn build_with(
         .collected
         .unwrap_or_else(|| chrono::Utc::now().timestamp() as f64);
     let mut events = Vec::new();
-    let raw = sink.first.into_iter().flatten().chain(sink.last.into_iter().flatten());
+    let raw = sink
+        .first
+        .into_iter()
+        .flatten()
+        .chain(sink.last.into_iter().flatten());
     for r in raw {
         let Some(t) = logline::timestamp(&r.text, collected) else {
             continue;
@@ -433,8 +441,22 @@ pub fn build_with(
             ),
         );
         let ph = if c.is_ca { 2 } else { 3 };
-        out_cert(&mut events, c.not_before as f64, ph, "cert-not-before", format!("certificate {what} valid from"), ev.clone());
-        out_cert(&mut events, c.not_after as f64, ph, "cert-not-after", format!("certificate {what} valid until"), ev);
+        out_cert(
+            &mut events,
+            c.not_before as f64,
+            ph,
+            "cert-not-before",
+            format!("certificate {what} valid from"),
+            ev.clone(),
+        );
+        out_cert(
+            &mut events,
+            c.not_after as f64,
+            ph,
+            "cert-not-after",
+            format!("certificate {what} valid until"),
+            ev,
+        );
     }
     node_events(&ctx, &mut events);
     if let Some(t) = ctx.collected {
@@ -449,7 +471,11 @@ pub fn build_with(
             id: "collected".into(),
             label: "bundle collected".into(),
             source: "nodejoin-collect".into(),
-            evidence: Evidence::new(bundle::MANIFEST, None, format!("collected_at {}", fmt_time(t as i64))),
+            evidence: Evidence::new(
+                bundle::MANIFEST,
+                None,
+                format!("collected_at {}", fmt_time(t as i64)),
+            ),
         });
     }
     events.sort_by(|a, b| a.time.total_cmp(&b.time).then(a.phase.cmp(&b.phase)));
@@ -473,6 +499,8 @@ mod tests {
     fn builtin_patterns_load() {
         let p = super::Patterns::builtin();
         assert!(p.events.len() >= 15);
-        assert!(super::Patterns::parse("[[event]]\nid='x'\nphase=9\nlabel='x'\npattern='a'").is_err());
+        assert!(
+            super::Patterns::parse("[[event]]\nid='x'\nphase=9\nlabel='x'\npattern='a'").is_err()
+        );
     }
 }

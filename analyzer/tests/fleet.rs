@@ -35,13 +35,19 @@ fn analyze_fixture_directory_prints_fleet_summary() {
     let o = run(NODEJOIN, &["analyze", "fixtures/bundles/"]);
     let t = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{t}");
-    assert!(t.contains("Fleet summary: 6 inputs: 2 joined, 4 failed"), "{t}");
+    assert!(
+        t.contains("Fleet summary: 6 inputs: 2 joined, 4 failed"),
+        "{t}"
+    );
     assert!(t.contains("[pi-node-3]  FAILED at phase 3"), "{t}");
     let causes = t.split("Causes").nth(1).expect("causes section");
     assert!(causes.contains("clock-drift\n        pi-node-3"), "{t}");
     assert!(t.contains("Failed at phase:\n") && t.contains("2  3 authentication-registration"));
     // --summary: the summary alone.
-    let s = stdout(&run(NODEJOIN, &["analyze", "--summary", "fixtures/bundles/"]));
+    let s = stdout(&run(
+        NODEJOIN,
+        &["analyze", "--summary", "fixtures/bundles/"],
+    ));
     assert!(s.starts_with("Fleet summary: 6 inputs"), "{s}");
     assert!(!s.contains("[pi-node-3]"), "{s}");
 }
@@ -55,7 +61,10 @@ fn corrupt_bundles_do_not_stop_the_others() {
     let d = t.path();
     testkit::pack_dir(&fixture("healthy-kubeadm-pi4"), &d.join("a-good.tgz"));
     testkit::pack_dir(&fixture("pi-clock-drift-kubeadm"), &d.join("b-drift.tgz"));
-    testkit::pack_dir(&fixture("kubeadm-client-cert-expired"), &d.join("c-cut.tgz"));
+    testkit::pack_dir(
+        &fixture("kubeadm-client-cert-expired"),
+        &d.join("c-cut.tgz"),
+    );
     let full = std::fs::read(d.join("c-cut.tgz")).unwrap();
     std::fs::write(d.join("c-cut.tgz"), &full[..full.len() / 2]).unwrap();
     std::fs::write(d.join("d-garbage.tgz"), b"this is not a bundle\n\x00\x01").unwrap();
@@ -90,11 +99,13 @@ fn corrupt_bundles_do_not_stop_the_others() {
         })
         .collect();
     assert!(
-        bad.iter().any(|(n, r)| n == "c-cut.tgz" && r.contains("truncated")),
+        bad.iter()
+            .any(|(n, r)| n == "c-cut.tgz" && r.contains("truncated")),
         "{bad:?}"
     );
     assert!(
-        bad.iter().any(|(n, r)| n == "d-garbage.tgz" && r.contains("neither gzip nor tar")),
+        bad.iter()
+            .any(|(n, r)| n == "d-garbage.tgz" && r.contains("neither gzip nor tar")),
         "{bad:?}"
     );
     let table = stdout(&run(NODEJOIN, &["analyze", dir]));
@@ -139,7 +150,11 @@ fn cross_input_identity_flags_every_node_involved() {
         m["host"]["hostname"] = format!("pi-{i}").into();
         m["host"]["node_name"] = format!("pi-{i}").into();
         testkit::put(&d, "manifest.json", m.to_string());
-        testkit::put(&d, "files/sys/class/dmi/id/product_uuid", format!("{uuid}\n"));
+        testkit::put(
+            &d,
+            "files/sys/class/dmi/id/product_uuid",
+            format!("{uuid}\n"),
+        );
         testkit::put(
             &d,
             "commands/ip-link.out",
@@ -162,9 +177,15 @@ fn cross_input_identity_flags_every_node_involved() {
     assert!(flagged(0) && flagged(1), "{:#?}", reports[0].findings);
     assert!(!flagged(2));
     let f = &reports[0].facts;
-    assert_eq!(f["identity.product_uuid_shared"], analyzer::facts::Value::Bool(true));
+    assert_eq!(
+        f["identity.product_uuid_shared"],
+        analyzer::facts::Value::Bool(true)
+    );
     assert_eq!(f["identity.mac_shared"], analyzer::facts::Value::Bool(true));
-    assert_eq!(f["identity.machine_id_shared"], analyzer::facts::Value::Bool(false));
+    assert_eq!(
+        f["identity.machine_id_shared"],
+        analyzer::facts::Value::Bool(false)
+    );
     let s = analyzer::fleet::summarize(&analyze(&paths, &rules, &Options::default()));
     let c = s
         .causes
@@ -194,7 +215,10 @@ fn node_yaml_and_events_are_extra_evidence() {
         "LAST SEEN   TYPE      REASON         OBJECT       MESSAGE\n2m          Warning   NodeNotReady   node/pi-7    container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized\n",
     )
     .unwrap();
-    let bare = run(NODEJOIN, &["analyze", "--format", "json", log.to_str().unwrap()]);
+    let bare = run(
+        NODEJOIN,
+        &["analyze", "--format", "json", log.to_str().unwrap()],
+    );
     let bare: serde_json::Value = serde_json::from_slice(&bare.stdout).unwrap();
     assert!(bare["facts"]["node.present"].is_null());
     let o = run(
@@ -224,13 +248,24 @@ fn node_yaml_and_events_are_extra_evidence() {
         files.iter().any(|f| f.contains("kubectl-get-events")),
         "events were not read: {files:?}"
     );
-    let missing = run(NODEJOIN, &["analyze", "--events", "/nonexistent/x", log.to_str().unwrap()]);
+    let missing = run(
+        NODEJOIN,
+        &[
+            "analyze",
+            "--events",
+            "/nonexistent/x",
+            log.to_str().unwrap(),
+        ],
+    );
     assert_eq!(missing.status.code(), Some(2));
 }
 
 #[test]
 fn timeline_of_the_clock_drift_bundle_shows_corrected_times() {
-    let o = run(NODEJOIN, &["timeline", "fixtures/bundles/pi-clock-drift-kubeadm"]);
+    let o = run(
+        NODEJOIN,
+        &["timeline", "fixtures/bundles/pi-clock-drift-kubeadm"],
+    );
     let t = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{t}");
     assert!(t.contains("node clock behind by at least 3d 0h"), "{t}");
@@ -240,7 +275,15 @@ fn timeline_of_the_clock_drift_bundle_shows_corrected_times() {
         t.contains("2026-11-27T05:50:00.123Z") && t.contains("[node 2026-11-24T05:50:00.123Z]"),
         "{t}"
     );
-    let j = run(NODEJOIN, &["timeline", "--format", "json", "fixtures/bundles/pi-clock-drift-kubeadm"]);
+    let j = run(
+        NODEJOIN,
+        &[
+            "timeline",
+            "--format",
+            "json",
+            "fixtures/bundles/pi-clock-drift-kubeadm",
+        ],
+    );
     let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
     assert_eq!(v["correction"]["basis"], "inferred");
     assert_eq!(v["correction"]["offset_s"], -259200.0);
@@ -251,39 +294,90 @@ fn timeline_of_the_clock_drift_bundle_shows_corrected_times() {
     assert_eq!(start["phase"], 1);
     assert_eq!(start["clock"], "node");
     assert_eq!(start["node_time"], "2026-11-24T05:50:00.123Z");
-    assert!(ev.iter().any(|e| e["id"] == "cert-not-before" && e["clock"] == "cluster"));
-    let md = stdout(&run(NODEJOIN, &["timeline", "--format", "markdown", "fixtures/bundles/pi-clock-drift-kubeadm"]));
-    assert!(md.starts_with("## nodejoin timeline:") && md.contains("| 2026-11-27T05:50:00.123Z | 2026-11-24T05:50:00.123Z | 1 host-prepared |"), "{md}");
+    assert!(ev
+        .iter()
+        .any(|e| e["id"] == "cert-not-before" && e["clock"] == "cluster"));
+    let md = stdout(&run(
+        NODEJOIN,
+        &[
+            "timeline",
+            "--format",
+            "markdown",
+            "fixtures/bundles/pi-clock-drift-kubeadm",
+        ],
+    ));
+    assert!(
+        md.starts_with("## nodejoin timeline:")
+            && md.contains(
+                "| 2026-11-27T05:50:00.123Z | 2026-11-24T05:50:00.123Z | 1 host-prepared |"
+            ),
+        "{md}"
+    );
 }
 
 #[test]
 fn certs_are_checked_against_both_clocks() {
-    let o = run(NODEJOIN, &["certs", "--format", "json", "fixtures/bundles/pi-clock-drift-kubeadm"]);
+    let o = run(
+        NODEJOIN,
+        &[
+            "certs",
+            "--format",
+            "json",
+            "fixtures/bundles/pi-clock-drift-kubeadm",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let certs = v["certificates"].as_array().unwrap();
     let client = certs
         .iter()
-        .find(|c| c["subject"].as_str().unwrap().contains("system:node:pi-node-3"))
+        .find(|c| {
+            c["subject"]
+                .as_str()
+                .unwrap()
+                .contains("system:node:pi-node-3")
+        })
         .unwrap();
     assert_eq!(client["verdict"], "node-clock-only");
-    assert!(client["node_clock"].as_str().unwrap().starts_with("not yet valid"));
-    assert!(client["reference_clock"].as_str().unwrap().starts_with("valid"));
+    assert!(client["node_clock"]
+        .as_str()
+        .unwrap()
+        .starts_with("not yet valid"));
+    assert!(client["reference_clock"]
+        .as_str()
+        .unwrap()
+        .starts_with("valid"));
     assert_eq!(client["issuer"], "CN=kubernetes");
     let ok = run(NODEJOIN, &["certs", "fixtures/bundles/healthy-kubeadm-pi4"]);
     let t = stdout(&ok);
     assert_eq!(ok.status.code(), Some(0), "{t}");
     assert!(t.contains("NotBefore") && t.contains(" ok "), "{t}");
-    let exp = run(NODEJOIN, &["certs", "--format", "json", "fixtures/bundles/kubeadm-client-cert-expired"]);
+    let exp = run(
+        NODEJOIN,
+        &[
+            "certs",
+            "--format",
+            "json",
+            "fixtures/bundles/kubeadm-client-cert-expired",
+        ],
+    );
     let v: serde_json::Value = serde_json::from_slice(&exp.stdout).unwrap();
-    assert!(v["certificates"].as_array().unwrap().iter().any(|c| c["verdict"] == "expired"));
+    assert!(v["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["verdict"] == "expired"));
 }
 
 fn drift_report() -> analyzer::report::Report {
     let rules = RuleSet::embedded().unwrap();
-    analyze(&[fixture("pi-clock-drift-kubeadm")], &rules, &Options::default())
-        .remove(0)
-        .unwrap()
+    analyze(
+        &[fixture("pi-clock-drift-kubeadm")],
+        &rules,
+        &Options::default(),
+    )
+    .remove(0)
+    .unwrap()
 }
 
 fn stable(s: String) -> String {
@@ -295,7 +389,10 @@ fn stable(s: String) -> String {
 fn ticket_markdown_github() {
     let r = drift_report();
     let md = ticket::render(&r, Flavor::Github);
-    assert!(md.contains("> [!CAUTION]") && md.contains("<details>\n<summary>Phase ladder</summary>\n\n"));
+    assert!(
+        md.contains("> [!CAUTION]")
+            && md.contains("<details>\n<summary>Phase ladder</summary>\n\n")
+    );
     assert!(md.contains("```text\n"));
     insta::assert_snapshot!("ticket-github", stable(md));
 }
@@ -320,12 +417,24 @@ fn completions_man_page_and_kubectl_plugin() {
         let o = run(NODEJOIN, &["completions", sh]);
         let t = stdout(&o);
         assert_eq!(o.status.code(), Some(0));
-        assert!(t.contains("nodejoin") && t.contains("timeline") && t.contains("node-yaml"), "{sh}: {t}");
+        assert!(
+            t.contains("nodejoin") && t.contains("timeline") && t.contains("node-yaml"),
+            "{sh}: {t}"
+        );
     }
     let man = stdout(&run(NODEJOIN, &["man"]));
-    assert!(man.contains(".TH nodejoin") && man.contains("analyze"), "{man}");
-    let a = run(NODEJOIN, &["analyze", "fixtures/bundles/pi-clock-drift-kubeadm"]);
-    let b = run(KUBECTL_PLUGIN, &["analyze", "fixtures/bundles/pi-clock-drift-kubeadm"]);
+    assert!(
+        man.contains(".TH nodejoin") && man.contains("analyze"),
+        "{man}"
+    );
+    let a = run(
+        NODEJOIN,
+        &["analyze", "fixtures/bundles/pi-clock-drift-kubeadm"],
+    );
+    let b = run(
+        KUBECTL_PLUGIN,
+        &["analyze", "fixtures/bundles/pi-clock-drift-kubeadm"],
+    );
     assert_eq!(a.stdout, b.stdout);
     assert_eq!(b.status.code(), Some(1));
     // kubectl finds plugins as kubectl-NAME on PATH; a stand-in kubectl that
@@ -333,15 +442,28 @@ fn completions_man_page_and_kubectl_plugin() {
     let t = tempfile::tempdir().unwrap();
     std::fs::copy(KUBECTL_PLUGIN, t.path().join("kubectl-nodejoin")).unwrap();
     let kubectl = t.path().join("kubectl");
-    std::fs::write(&kubectl, "#!/bin/sh\nsub=$1; shift; exec \"kubectl-$sub\" \"$@\"\n").unwrap();
+    std::fs::write(
+        &kubectl,
+        "#!/bin/sh\nsub=$1; shift; exec \"kubectl-$sub\" \"$@\"\n",
+    )
+    .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
     let o = Command::new(&kubectl)
-        .args(["nodejoin", "analyze", "fixtures/bundles/healthy-kubeadm-pi4"])
+        .args([
+            "nodejoin",
+            "analyze",
+            "fixtures/bundles/healthy-kubeadm-pi4",
+        ])
         .current_dir(testkit::workspace())
         .env("PATH", t.path())
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(stdout(&o).contains("JOINED"));
 }

@@ -34,7 +34,8 @@ fn progress(n: usize) -> Option<indicatif::ProgressBar> {
         Some(n as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    if let Ok(st) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} inputs {elapsed}") {
+    if let Ok(st) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} inputs {elapsed}")
+    {
         pb.set_style(st);
     }
     Some(pb)

@@ -44,7 +44,10 @@ pub struct CertReport {
 fn check(nb: i64, na: i64, at: f64) -> (String, bool) {
     let at = at.round() as i64;
     if at < nb {
-        (format!("not yet valid (starts in {})", human((nb - at) as f64)), false)
+        (
+            format!("not yet valid (starts in {})", human((nb - at) as f64)),
+            false,
+        )
     } else if at > na {
         (format!("expired {} ago", human((at - na) as f64)), false)
     } else {
@@ -52,7 +55,11 @@ fn check(nb: i64, na: i64, at: f64) -> (String, bool) {
     }
 }
 
-pub fn report(path: &Path, rules: &RuleSet, opts: &Options) -> Result<CertReport, crate::input::InputError> {
+pub fn report(
+    path: &Path,
+    rules: &RuleSet,
+    opts: &Options,
+) -> Result<CertReport, crate::input::InputError> {
     let ins = crate::inspect(path, rules, opts)?;
     let mut ctx = Ctx::new(&ins.scanned);
     ctx.collected = crate::timeline::node_clock(&ins.facts);
@@ -121,8 +128,15 @@ pub fn text(r: &CertReport) -> String {
         .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
         .set_width(180)
         .set_header(vec![
-            "file", "subject", "issuer", "SANs", "NotBefore", "NotAfter", "node clock",
-            "reference clock", "verdict",
+            "file",
+            "subject",
+            "issuer",
+            "SANs",
+            "NotBefore",
+            "NotAfter",
+            "node clock",
+            "reference clock",
+            "verdict",
         ]);
     for c in &r.certificates {
         t.add_row(vec![

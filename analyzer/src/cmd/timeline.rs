@@ -28,7 +28,13 @@ pub fn text(t: &Timeline) -> String {
         .force_no_tty()
         .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
         .set_width(160)
-        .set_header(vec!["time (corrected)", "phase", "source", "event", "evidence"]);
+        .set_header(vec![
+            "time (corrected)",
+            "phase",
+            "source",
+            "event",
+            "evidence",
+        ]);
     for e in &t.events {
         let time = match (&e.node_time, e.clock) {
             (Some(n), Clock::Node) if t.correction.offset_s != 0.0 => {

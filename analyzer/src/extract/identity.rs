@@ -104,7 +104,9 @@ pub(crate) fn parse_macs(text: &str) -> Vec<(usize, String)> {
                 break;
             };
             let ok = mac.len() == 17
-                && mac.split(':').all(|b| b.len() == 2 && b.bytes().all(|x| x.is_ascii_hexdigit()))
+                && mac
+                    .split(':')
+                    .all(|b| b.len() == 2 && b.bytes().all(|x| x.is_ascii_hexdigit()))
                 && mac != "00:00:00:00:00:00"
                 && mac != "ff:ff:ff:ff:ff:ff";
             if ok && !out.iter().any(|(_, m)| *m == mac) {
