@@ -29,8 +29,6 @@ pub struct Patterns {
     /// Lines that are not causes but tell the analyzer something (progress,
     /// times): `rules/phases.toml`'s milestones and the x509 clock statement.
     milestones: Vec<(&'static str, Regex)>,
-    /// All milestones at once: most lines match none, so one test skips them.
-    any_milestone: RegexSet,
 }
 
 /// An x509 validity error that states both clocks (node's, and the bound).
@@ -62,14 +60,11 @@ impl Patterns {
         for (id, re) in &crate::phases::Phases::builtin().milestones {
             milestones.push((id.as_str(), re.clone()));
         }
-        let any_milestone = RegexSet::new(milestones.iter().map(|(_, r)| r.as_str()))
-            .expect("milestones compiled individually");
         Patterns {
             set,
             map,
             except,
             milestones,
-            any_milestone,
         }
     }
 }
@@ -158,19 +153,14 @@ impl<'p> Scanner<'p> {
     fn line(&mut self, file: &str, file_source: &'static str, n: u64, raw: &str) {
         let decoded = logs::decode(raw);
         let text = decoded.as_deref().unwrap_or(raw);
+        let source = logs::source_of(raw, file_source);
         let matched: Vec<usize> = if self.pats.set.is_match(text) {
             self.pats.set.matches(text).into_iter().collect()
         } else {
             Vec::new()
         };
-        let milestone = self.pats.any_milestone.is_match(text);
-        // The journald identifier is parsed only for lines that need it.
-        if matched.is_empty() && !milestone && !self.joining {
-            return;
-        }
-        let source = logs::source_of(raw, file_source);
         self.hits(file, source, n, text, &matched);
-        for (name, re) in self.pats.milestones.iter().filter(|_| milestone) {
+        for (name, re) in &self.pats.milestones {
             if re.is_match(text) {
                 self.out.milestones.entry(name).or_default().add(Hit {
                     file: file.to_string(),
