@@ -9,7 +9,10 @@ fn main() {
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .filter(|p| p.file_name().is_some_and(|n| n != "phases.toml"))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n != "phases.toml" && n != "timeline.toml")
+        })
         .collect();
     files.sort();
     let mut out = String::from("pub const EMBEDDED: &[(&str, &str)] = &[\n");

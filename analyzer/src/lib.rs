@@ -2,8 +2,10 @@
 //! logs), compute facts, apply the rule set, weigh the findings into a verdict.
 
 pub mod digest;
+pub mod cmd;
 pub mod extract;
 pub mod facts;
+pub mod fleet;
 pub mod input;
 pub mod model;
 pub mod parse;
@@ -14,6 +16,8 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod ticket;
+pub mod timeline;
 pub mod verdict;
 
 use facts::{Evidence, Facts};
@@ -27,6 +31,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub limits: Limits,
+    /// Extra evidence fed into every input after its own content, as
+    /// (path inside the input, bytes): an admin's `kubectl get node -o yaml`
+    /// or `kubectl get events`. The path decides how it is read.
+    pub extra: Vec<(String, Vec<u8>)>,
 }
 
 struct Stage {
@@ -40,6 +48,10 @@ struct Stage {
 fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, InputError> {
     let mut sc = Scanner::new(pats);
     let (kind, problems, stats) = input::read(path, &opts.limits, &mut sc)?;
+    for (name, data) in &opts.extra {
+        use input::Sink;
+        let _ = sc.entry(name, Some(data.len() as u64), &mut data.as_slice());
+    }
     let mut scanned = sc.out;
     scanned.problems.splice(0..0, problems);
     scanned.kind = Some(kind);
@@ -57,50 +69,123 @@ fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, Input
     })
 }
 
-/// Facts that need several inputs: two bundles with one machine-id are clones.
+/// One input read and its facts computed, before rules are applied: what
+/// `timeline` and `certs` start from.
+pub struct Inspected {
+    pub kind: input::Kind,
+    pub scanned: Scanned,
+    pub facts: Facts,
+}
+
+pub fn inspect(path: &Path, rules: &RuleSet, opts: &Options) -> Result<Inspected, InputError> {
+    let pats = Patterns::new(rules);
+    let st = scan_one(path, &pats, opts)?;
+    Ok(Inspected {
+        kind: st.kind,
+        scanned: st.scanned,
+        facts: st.facts,
+    })
+}
+
+/// Facts that need several inputs: two bundles with one machine-id,
+/// product_uuid, hostname or MAC are clones (or will collide).
 fn cross_input(stages: &mut [Result<Stage, InputError>]) {
-    let ids: Vec<Option<(String, String)>> = stages
-        .iter()
-        .map(|s| {
-            s.as_ref().ok().and_then(|s| {
-                Some((
-                    s.facts.str(facts::keys::IDENTITY_MACHINE_ID)?.to_string(),
-                    s.path.display().to_string(),
-                ))
-            })
-        })
-        .collect();
-    for (i, st) in stages.iter_mut().enumerate() {
-        let Ok(st) = st else { continue };
-        let Some((id, _)) = &ids[i] else { continue };
-        let others: Vec<&String> = ids
+    use facts::keys::*;
+    type Of = fn(&Facts) -> Vec<String>;
+    let kinds: [(&str, facts::Key<bool>, &str, Of); 4] = [
+        (
+            "machine-id",
+            IDENTITY_MACHINE_ID_SHARED,
+            bundle::layout::host::MACHINE_ID,
+            |f| {
+                f.str(IDENTITY_MACHINE_ID)
+                    .map(str::to_string)
+                    .into_iter()
+                    .collect()
+            },
+        ),
+        (
+            "product_uuid",
+            IDENTITY_PRODUCT_UUID_SHARED,
+            "/sys/class/dmi/id/product_uuid",
+            |f| {
+                f.str(IDENTITY_PRODUCT_UUID)
+                    .map(str::to_string)
+                    .into_iter()
+                    .collect()
+            },
+        ),
+        (
+            "hostname",
+            IDENTITY_HOSTNAME_SHARED,
+            bundle::layout::host::HOSTNAME,
+            |f| {
+                f.str(IDENTITY_HOSTNAME)
+                    .map(|h| h.to_lowercase())
+                    .into_iter()
+                    .collect()
+            },
+        ),
+        ("MAC", IDENTITY_MAC_SHARED, "", |f| {
+            match f.fact(IDENTITY_MACS).map(|x| &x.value) {
+                Some(facts::Value::List(l)) => l.clone(),
+                _ => Vec::new(),
+            }
+        }),
+    ];
+    for (label, key, file, of) in kinds {
+        let vals: Vec<Vec<String>> = stages
             .iter()
-            .enumerate()
-            .filter(|(j, o)| *j != i && o.as_ref().is_some_and(|o| &o.0 == id))
-            .filter_map(|(_, o)| o.as_ref().map(|o| &o.1))
+            .map(|s| s.as_ref().map(|s| of(&s.facts)).unwrap_or_default())
             .collect();
-        if ids.iter().flatten().count() > 1 {
-            let ev = Evidence::new(
-                &bundle::file_path(bundle::layout::host::MACHINE_ID),
-                Some(1),
-                if others.is_empty() {
-                    format!("machine-id {id} is unique among the inputs")
-                } else {
-                    format!(
-                        "machine-id {id} is also the machine-id of {}",
-                        others
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                },
-            );
-            st.facts.set(
-                facts::keys::IDENTITY_MACHINE_ID_SHARED,
-                !others.is_empty(),
-                Some(ev),
-            );
+        if vals.iter().filter(|v| !v.is_empty()).count() < 2 {
+            continue;
+        }
+        let mut seen: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        for (i, v) in vals.iter().enumerate() {
+            for x in v {
+                seen.entry(x.as_str()).or_default().push(i);
+            }
+        }
+        let names: Vec<String> = stages
+            .iter()
+            .map(|s| match s {
+                Ok(s) => s.path.display().to_string(),
+                Err(e) => e.path.display().to_string(),
+            })
+            .collect();
+        for (i, st) in stages.iter_mut().enumerate() {
+            let Ok(st) = st else { continue };
+            if vals[i].is_empty() {
+                continue;
+            }
+            let shared: Vec<(&String, Vec<usize>)> = vals[i]
+                .iter()
+                .map(|x| {
+                    let others = seen[x.as_str()].iter().copied().filter(|j| *j != i);
+                    let mut others: Vec<usize> = others.collect();
+                    others.dedup();
+                    (x, others)
+                })
+                .filter(|(_, o)| !o.is_empty())
+                .collect();
+            let file = if file.is_empty() {
+                bundle::layout::command_out("ip-link")
+            } else {
+                bundle::file_path(file)
+            };
+            let text = match shared.first() {
+                None => format!("{label} {} is unique among the inputs", vals[i].join(", ")),
+                Some((x, o)) => format!(
+                    "{label} {x} is also the {label} of {}",
+                    o.iter()
+                        .map(|j| names[*j].as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            let ev = Evidence::new(&file, Some(1), text);
+            st.facts.set(key, !shared.is_empty(), Some(ev));
         }
     }
 }
@@ -111,9 +196,31 @@ pub fn analyze(
     rules: &RuleSet,
     opts: &Options,
 ) -> Vec<Result<Report, InputError>> {
+    analyze_with(paths, rules, opts, &|| {})
+}
+
+/// `analyze`, calling `done` once per input read (for a progress bar).
+pub fn analyze_with(
+    paths: &[PathBuf],
+    rules: &RuleSet,
+    opts: &Options,
+    done: &(dyn Fn() + Sync),
+) -> Vec<Result<Report, InputError>> {
     let pats = Patterns::new(rules);
-    let mut stages: Vec<Result<Stage, InputError>> =
-        paths.par_iter().map(|p| scan_one(p, &pats, opts)).collect();
+    let mut stages: Vec<Result<Stage, InputError>> = paths
+        .par_iter()
+        .with_max_len(1)
+        .map(|p| {
+            let mut r = scan_one(p, &pats, opts);
+            // Facts are computed: the kept small files are not needed again,
+            // so a fleet's memory does not grow with its size.
+            if let Ok(st) = &mut r {
+                st.scanned.small = Default::default();
+            }
+            done();
+            r
+        })
+        .collect();
     cross_input(&mut stages);
     stages
         .into_par_iter()

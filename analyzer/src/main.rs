@@ -1,21 +1,12 @@
 //! nodejoin: name the failed phase and likely cause of a Kubernetes node join.
 
-use analyzer::render::{self, Style};
-use analyzer::report::Status;
+use analyzer::cmd;
 use analyzer::rules::{RuleError, RuleSet};
 use analyzer::{facts, input::Limits, model, Options};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// Exit statuses (product contract).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Exit {
-    Joined = 0,
-    Diagnosed = 1,
-    Unreadable = 2,
-}
 
 #[derive(Parser)]
 #[command(
@@ -40,13 +31,35 @@ enum Format {
     Table,
     Json,
     Markdown,
+    /// Jira wiki markup.
+    Jira,
+}
+
+/// Which Markdown dialect `--format markdown` targets.
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Flavor {
+    Github,
+    Gitlab,
+}
+
+impl Format {
+    fn lib(self, flavor: Flavor) -> cmd::Format {
+        use analyzer::ticket::Flavor as F;
+        match self {
+            Format::Table => cmd::Format::Table,
+            Format::Json => cmd::Format::Json,
+            Format::Markdown if flavor == Flavor::Gitlab => cmd::Format::Markdown(F::Gitlab),
+            Format::Markdown => cmd::Format::Markdown(F::Github),
+            Format::Jira => cmd::Format::Markdown(F::Jira),
+        }
+    }
 }
 
 #[derive(Subcommand)]
 enum Cmd {
     /// Analyze bundles (.tgz), unpacked bundle directories or plain log files.
     #[command(
-        after_help = "Several inputs are analyzed in parallel; results print in the order given.\nWith --format json each input prints one JSON object on its own line."
+        after_help = "Several inputs are analyzed in parallel; results print in the order given.\nA directory that is not itself a bundle stands for every bundle (.tgz, .tar, a directory with manifest.json) and paste (.log, .txt) under it.\nWith several inputs the table format prints one line per input and the fleet summary.\nWith --format json each input prints one JSON object on its own line; a fleet run ends with a {\"kind\": \"summary\"} object (docs/json.md)."
     )]
     Analyze {
         /// Inputs: bundle .tgz/.tar, a directory, or a log file (.gz is fine).
@@ -63,7 +76,41 @@ enum Cmd {
         /// Stop reading an input after this many entries.
         #[arg(long, value_name = "N", default_value_t = 20_000)]
         max_entries: usize,
+        /// Print the fleet summary alone.
+        #[arg(long)]
+        summary: bool,
+        /// Markdown dialect for --format markdown.
+        #[arg(long, value_enum, default_value = "github")]
+        markdown_flavor: Flavor,
+        /// Extra evidence: the Node object (`kubectl get node NAME -o yaml`) fetched from the cluster.
+        #[arg(long, value_name = "FILE")]
+        node_yaml: Option<PathBuf>,
+        /// Extra evidence: `kubectl get events` output fetched from the cluster.
+        #[arg(long, value_name = "FILE")]
+        events: Option<PathBuf>,
     },
+    /// The join's events of every source in one order, node-clock times corrected.
+    Timeline {
+        #[arg(value_name = "PATH")]
+        input: PathBuf,
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
+    /// Every certificate, checked against the node clock and the reference clock.
+    Certs {
+        #[arg(value_name = "PATH")]
+        input: PathBuf,
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, ...).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    Man,
     /// List the rule set, or check rule files.
     Rules {
         #[command(subcommand)]
@@ -106,19 +153,26 @@ fn rule_errors(e: &[RuleError]) -> ExitCode {
         eprintln!("{x}");
     }
     eprintln!("nodejoin: {} problem(s) in the rule files", e.len());
-    ExitCode::from(Exit::Unreadable as u8)
+    ExitCode::from(cmd::UNREADABLE)
+}
+
+#[allow(clippy::print_stderr)]
+fn done(r: anyhow::Result<u8>) -> ExitCode {
+    match r {
+        Ok(c) => ExitCode::from(c),
+        Err(e) => {
+            eprintln!("nodejoin: {e:#}");
+            ExitCode::from(cmd::UNREADABLE)
+        }
+    }
 }
 
 #[allow(clippy::print_stdout, clippy::print_stderr)]
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() {
-                Exit::Unreadable as u8
-            } else {
-                0
-            };
+            let code = if e.use_stderr() { cmd::UNREADABLE } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -131,6 +185,10 @@ fn main() -> ExitCode {
             rules,
             max_mib,
             max_entries,
+            summary,
+            markdown_flavor,
+            node_yaml,
+            events,
         } => {
             let set = match load(&rules) {
                 Ok(s) => s,
@@ -142,47 +200,55 @@ fn main() -> ExitCode {
                     max_entries,
                     ..Limits::default()
                 },
+                ..Options::default()
             };
-            let style = Style::detect();
-            let mut exit = Exit::Joined;
-            for (i, r) in analyzer::analyze(&paths, &set, &opts)
-                .into_iter()
-                .enumerate()
-            {
-                let text = match r {
-                    Ok(r) => {
-                        let e = if r.verdict.status == Status::Joined {
-                            Exit::Joined
-                        } else {
-                            Exit::Diagnosed
-                        };
-                        exit = exit.max(e);
-                        match format {
-                            Format::Json => serde_json::to_string(&r).unwrap_or_default() + "\n",
-                            Format::Markdown => render::markdown(&r),
-                            Format::Table => render::text(&r, &style),
-                        }
-                    }
-                    Err(e) => {
-                        exit = Exit::Unreadable;
-                        eprintln!("nodejoin: cannot read {e}");
-                        match format {
-                            Format::Json => serde_json::json!({"input": e.path.display().to_string(), "error": e.message}).to_string() + "\n",
-                            _ => continue,
-                        }
-                    }
-                };
-                let sep = if i > 0 && format != Format::Json {
-                    "\n"
-                } else {
-                    ""
-                };
-                if write!(out, "{sep}{text}").is_err() {
-                    break;
-                }
-            }
-            ExitCode::from(exit as u8)
+            let args = cmd::analyze::Args {
+                paths,
+                format: format.lib(markdown_flavor),
+                summary,
+                node_yaml,
+                events,
+            };
+            done(cmd::analyze::run(args, &set, opts, &mut out))
         }
+        Cmd::Timeline {
+            input,
+            format,
+            rules,
+        } => match load(&rules) {
+            Ok(set) => done(cmd::timeline::run(
+                &input,
+                format.lib(Flavor::Github),
+                &set,
+                &Options::default(),
+                &mut out,
+            )),
+            Err(e) => rule_errors(&e),
+        },
+        Cmd::Certs {
+            input,
+            format,
+            rules,
+        } => match load(&rules) {
+            Ok(set) => done(cmd::certs::run(
+                &input,
+                format.lib(Flavor::Github),
+                &set,
+                &Options::default(),
+                &mut out,
+            )),
+            Err(e) => rule_errors(&e),
+        },
+        Cmd::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "nodejoin", &mut out);
+            ExitCode::SUCCESS
+        }
+        Cmd::Man => done(
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map(|_| 0)
+                .map_err(Into::into),
+        ),
         Cmd::Rules {
             action: Some(RulesCmd::Check { dir }),
             ..
@@ -270,7 +336,7 @@ fn main() -> ExitCode {
                         format!("; did you mean: {}", near.join(", "))
                     }
                 );
-                return ExitCode::from(Exit::Unreadable as u8);
+                return ExitCode::from(cmd::UNREADABLE);
             };
             let raw = &r.raw;
             let mut s = format!(

@@ -16,7 +16,7 @@ mod embedded {
 /// `rules/phases.toml`: what proves a phase passed (read by `phases`).
 pub const PHASES_TOML: &str = embedded::PHASES;
 /// Files in a rules directory that are not rules.
-pub const NOT_RULES: &[&str] = &["phases.toml"];
+pub const NOT_RULES: &[&str] = &["phases.toml", "timeline.toml"];
 
 /// A rule file as written.
 #[derive(Debug, Clone, Deserialize)]

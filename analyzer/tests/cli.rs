@@ -25,10 +25,14 @@ fn exit_codes_and_one_json_object_per_input_in_order() {
         "fixtures/bundles/healthy-k3s-agent-pi3",
     ]);
     assert_eq!(o.status.code(), Some(1));
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+    let mut lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // Several inputs: the last line is the fleet summary (docs/json.md).
+    let summary = lines.pop().unwrap();
+    assert_eq!(summary["kind"], "summary");
+    assert_eq!(summary["inputs"], 3);
     let got: Vec<(&str, &str)> = lines
         .iter()
         .map(|v| {

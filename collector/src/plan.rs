@@ -294,6 +294,7 @@ const SIMPLE: &[(&str, &[&str], Cap)] = &[
         Cap::Small,
     ),
     ("ip-addr", &["ip", "-o", "addr"], Cap::Small),
+    ("ip-link", &["ip", "-o", "link"], Cap::Small),
     ("ip-route", &["ip", "route"], Cap::Small),
     ("kubelet-version", &["kubelet", "--version"], Cap::Small),
     (

@@ -179,6 +179,11 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Every certificate of an input: PEM/DER files and kubeconfig `*-data`.
+pub fn certificates(c: &mut Ctx) -> Vec<crate::parse::certs::Cert> {
+    certs::all(c, &mut Facts::default())
+}
+
 /// Compute every fact an input supports.
 pub fn all(c: &mut Ctx, facts: &mut Facts) {
     clock::collected(c, facts);

@@ -55,6 +55,11 @@ facts! {
     IDENTITY_MACHINE_ID: String = "identity.machine_id", "contents of /etc/machine-id";
     IDENTITY_MACHINE_ID_EMPTY: bool = "identity.machine_id_empty", "/etc/machine-id is empty or 'uninitialized'";
     IDENTITY_MACHINE_ID_SHARED: bool = "identity.machine_id_shared", "another input analyzed in the same run has the same machine-id";
+    IDENTITY_PRODUCT_UUID: String = "identity.product_uuid", "/sys/class/dmi/id/product_uuid (the board's SMBIOS UUID)";
+    IDENTITY_MACS: Vec<String> = "identity.macs", "Ethernet MAC addresses of the node's interfaces (ip link / ip addr)";
+    IDENTITY_PRODUCT_UUID_SHARED: bool = "identity.product_uuid_shared", "another input analyzed in the same run has the same product_uuid";
+    IDENTITY_HOSTNAME_SHARED: bool = "identity.hostname_shared", "another input analyzed in the same run has the same hostname";
+    IDENTITY_MAC_SHARED: bool = "identity.mac_shared", "another input analyzed in the same run has one of this node's MAC addresses";
     IDENTITY_DUPLICATE_SEEN: bool = "identity.duplicate_seen", "one machine-id, system UUID or Weave peer name is shown for several nodes in the input";
     IDENTITY_CERT_NODE_MISMATCH: bool = "identity.cert_node_mismatch", "the client certificate is for another node name than the kubelet registers";
     NODE_PRESENT: bool = "node.present", "a Node object was found";

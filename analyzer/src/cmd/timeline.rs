@@ -1,0 +1,116 @@
+//! `nodejoin timeline BUNDLE`: the join events in order, table, JSON or
+//! Markdown.
+
+use super::{Format, JOINED, UNREADABLE};
+use crate::render::sanitize;
+use crate::rules::RuleSet;
+use crate::timeline::{self, Clock, Timeline};
+use crate::Options;
+use std::io::Write;
+use std::path::Path;
+
+fn short(s: &str, n: usize) -> String {
+    let s = sanitize(s);
+    if s.chars().count() <= n {
+        return s;
+    }
+    s.chars().take(n).collect::<String>() + "…"
+}
+
+pub fn text(t: &Timeline) -> String {
+    let mut o = format!(
+        "nodejoin timeline  {}\nClock correction: {}\nTimes are the reference clock's; node-clock times are corrected (the node's own reading in brackets).\n\n",
+        sanitize(&t.input),
+        sanitize(&t.correction.note)
+    );
+    let mut tb = comfy_table::Table::new();
+    tb.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .force_no_tty()
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(160)
+        .set_header(vec![
+            "time (corrected)",
+            "phase",
+            "source",
+            "event",
+            "evidence",
+        ]);
+    for e in &t.events {
+        let time = match (&e.node_time, e.clock) {
+            (Some(n), Clock::Node) if t.correction.offset_s != 0.0 => {
+                format!("{}\n[node {}]", e.time_rfc3339, n)
+            }
+            _ => e.time_rfc3339.clone(),
+        };
+        tb.add_row(vec![
+            time,
+            format!("{} {}", e.phase, e.phase_name),
+            sanitize(&e.source),
+            sanitize(&e.label),
+            format!(
+                "{}{}: {}",
+                sanitize(&e.evidence.file),
+                e.evidence.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                short(&e.evidence.text, 72)
+            ),
+        ]);
+    }
+    o.push_str(&tb.to_string());
+    o.push_str(&format!("\n{} events", t.events.len()));
+    if t.dropped > 0 {
+        o.push_str(&format!(
+            " ({} repeats not shown: only the first and last of each kind are kept)",
+            t.dropped
+        ));
+    }
+    o.push('\n');
+    o
+}
+
+pub fn markdown(t: &Timeline) -> String {
+    let md = |s: &str| sanitize(s).replace('|', "\\|").replace('`', "'");
+    let mut o = format!(
+        "## nodejoin timeline: `{}`\n\n**Clock correction:** {}\n\n| time (corrected) | node clock | phase | source | event | evidence |\n|---|---|---|---|---|---|\n",
+        sanitize(&t.input).replace('`', "'"),
+        md(&t.correction.note)
+    );
+    for e in &t.events {
+        o.push_str(&format!(
+            "| {} | {} | {} {} | {} | {} | `{}{}` {} |\n",
+            e.time_rfc3339,
+            e.node_time.as_deref().unwrap_or("(cluster)"),
+            e.phase,
+            e.phase_name,
+            md(&e.source),
+            md(&e.label),
+            md(&e.evidence.file),
+            e.evidence.line.map(|l| format!(":{l}")).unwrap_or_default(),
+            md(&short(&e.evidence.text, 120))
+        ));
+    }
+    o
+}
+
+#[allow(clippy::print_stderr)]
+pub fn run(
+    path: &Path,
+    format: Format,
+    rules: &RuleSet,
+    opts: &Options,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let t = match timeline::build(path, rules, opts) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("nodejoin: cannot read {e}");
+            return Ok(UNREADABLE);
+        }
+    };
+    let s = match format {
+        Format::Json => serde_json::to_string_pretty(&t)? + "\n",
+        Format::Markdown(_) => markdown(&t),
+        Format::Table => text(&t),
+    };
+    out.write_all(s.as_bytes())?;
+    Ok(JOINED)
+}
