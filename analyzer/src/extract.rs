@@ -50,7 +50,7 @@ impl Ctx<'_> {
     }
 
     fn listing(&self) -> Option<BTreeMap<String, Vec<J>>> {
-        serde_json::from_slice(self.s.small.get(bundle::LISTINGS)?).ok()
+        crate::structured::json_slice(self.s.small.get(bundle::LISTINGS)?, bundle::LISTINGS).ok()
     }
 }
 
@@ -76,7 +76,7 @@ fn manifest(c: &mut Ctx, facts: &mut Facts) {
     let Some(m) =
         c.s.small
             .get(bundle::MANIFEST)
-            .and_then(|b| serde_json::from_slice::<J>(b).ok())
+            .and_then(|b| crate::structured::json_slice::<J>(b, bundle::MANIFEST).ok())
     else {
         if c.s.small.contains_key(bundle::MANIFEST) {
             c.problems.push(Problem {
@@ -121,7 +121,7 @@ fn clock_state(c: &mut Ctx, facts: &mut Facts) {
         if let Some(ms) =
             c.s.small
                 .get(bundle::CLOCK)
-                .and_then(|b| serde_json::from_slice::<J>(b).ok())
+                .and_then(|b| crate::structured::json_slice::<J>(b, bundle::CLOCK).ok())
                 .and_then(|j| j.get("node_time_unix_ms")?.as_i64())
         {
             c.collected = Some(ms as f64 / 1000.0);
@@ -174,7 +174,7 @@ fn clock_state(c: &mut Ctx, facts: &mut Facts) {
         .s
         .small
         .get(bundle::CLOCK)
-        .map(|b| serde_json::from_slice::<bundle::ClockProbe>(b))
+        .map(|b| crate::structured::json_slice::<bundle::ClockProbe>(b, bundle::CLOCK))
     {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
@@ -745,8 +745,8 @@ fn cni(c: &mut Ctx, facts: &mut Facts) {
         }
     }
     let mut types = Vec::new();
-    for (_, data) in &confs {
-        let Ok(j) = serde_json::from_slice::<J>(data) else {
+    for (p, data) in &confs {
+        let Ok(j) = crate::structured::json_slice::<J>(data, p) else {
             continue;
         };
         let plugins = j
@@ -820,7 +820,7 @@ fn cni(c: &mut Ctx, facts: &mut Facts) {
     if let Some(j) =
         c.s.small
             .get(&crictl)
-            .and_then(|b| serde_json::from_slice::<J>(b).ok())
+            .and_then(|b| crate::structured::json_slice::<J>(b, &crictl).ok())
     {
         if let Some(conds) = j.pointer("/status/conditions").and_then(|x| x.as_array()) {
             if let Some(n) = conds
@@ -893,7 +893,7 @@ fn reachability(c: &mut Ctx, facts: &mut Facts) {
     let Some(r) =
         c.s.small
             .get(bundle::REACHABILITY)
-            .and_then(|b| serde_json::from_slice::<bundle::Reachability>(b).ok())
+            .and_then(|b| crate::structured::json_slice::<bundle::Reachability>(b, bundle::REACHABILITY).ok())
     else {
         return;
     };
@@ -948,7 +948,7 @@ struct Kubeconfig {
 }
 
 fn kubeconfig(file: &str, text: &str) -> Option<Kubeconfig> {
-    let y: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).ok()?;
+    let y: serde_yaml_ng::Value = crate::structured::yaml(text, file).ok()?;
     let cluster = y.get("clusters")?.as_sequence()?.first()?.get("cluster")?;
     let user = y
         .get("users")

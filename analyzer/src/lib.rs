@@ -1,7 +1,9 @@
 //! nodejoin's analyzer as a library: read inputs (bundles, directories, pasted
 //! logs), compute facts, apply the rule set, weigh the findings into a verdict.
 
+pub mod budget;
 pub mod certs;
+pub mod escape;
 pub mod extract;
 pub mod facts;
 pub mod input;
@@ -12,6 +14,8 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod structured;
+pub mod tarx;
 pub mod verdict;
 
 use facts::{Evidence, Facts, Value};
@@ -36,6 +40,7 @@ struct Stage {
 }
 
 fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, InputError> {
+    structured::take_refusals();
     let mut sc = Scanner::new(pats);
     let (kind, problems, stats) = input::read(path, &opts.limits, &mut sc)?;
     let mut scanned = sc.out;
@@ -51,6 +56,12 @@ fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, Input
     extract::all(&mut ctx, &mut facts);
     let extra = std::mem::take(&mut ctx.problems);
     scanned.problems.extend(extra);
+    scanned
+        .problems
+        .extend(structured::take_refusals().into_iter().map(|e| input::Problem {
+            path: e.what,
+            problem: format!("not parsed: {}", e.message),
+        }));
     Ok(Stage {
         path: path.to_path_buf(),
         kind,

@@ -1,6 +1,6 @@
 //! nodejoin: name the failed phase and likely cause of a Kubernetes node join.
 
-use analyzer::render::{self, Style};
+use analyzer::render::{self, sanitize, Style};
 use analyzer::report::Status;
 use analyzer::rules::{RuleError, RuleSet};
 use analyzer::{facts, input::Limits, model, Options};
@@ -63,6 +63,9 @@ enum Cmd {
         /// Stop reading an input after this many entries.
         #[arg(long, value_name = "N", default_value_t = 20_000)]
         max_entries: usize,
+        /// Stop reading an input after this many seconds (0: no limit).
+        #[arg(long, value_name = "S", default_value_t = analyzer::budget::DEFAULT_SECONDS)]
+        max_seconds: u64,
     },
     /// List the rule set, or check rule files.
     Rules {
@@ -103,7 +106,7 @@ fn load(dir: &Option<PathBuf>) -> Result<RuleSet, Vec<RuleError>> {
 #[allow(clippy::print_stderr)]
 fn rule_errors(e: &[RuleError]) -> ExitCode {
     for x in e {
-        eprintln!("{x}");
+        eprintln!("{}", sanitize(&x.to_string()));
     }
     eprintln!("nodejoin: {} problem(s) in the rule files", e.len());
     ExitCode::from(Exit::Unreadable as u8)
@@ -131,6 +134,7 @@ fn main() -> ExitCode {
             rules,
             max_mib,
             max_entries,
+            max_seconds,
         } => {
             let set = match load(&rules) {
                 Ok(s) => s,
@@ -138,8 +142,9 @@ fn main() -> ExitCode {
             };
             let opts = Options {
                 limits: Limits {
-                    max_total: max_mib << 20,
+                    max_total: analyzer::budget::mib(max_mib),
                     max_entries,
+                    max_seconds,
                     ..Limits::default()
                 },
             };
@@ -165,7 +170,7 @@ fn main() -> ExitCode {
                     }
                     Err(e) => {
                         exit = Exit::Unreadable;
-                        eprintln!("nodejoin: cannot read {e}");
+                        eprintln!("nodejoin: cannot read {}", sanitize(&e.to_string()));
                         match format {
                             Format::Json => serde_json::json!({"input": e.path.display().to_string(), "error": e.message}).to_string() + "\n",
                             _ => continue,
@@ -187,15 +192,9 @@ fn main() -> ExitCode {
             action: Some(RulesCmd::Check { dir }),
             ..
         } => {
-            let sources = match &dir {
-                Some(d) => RuleSet::read_dir(d),
-                None => Ok(Vec::new()),
-            };
-            let res = match (sources, &dir) {
-                (Err(e), _) => Err(e),
-                (Ok(s), Some(_)) => RuleSet::from_sources(s),
-                (Ok(_), None) => RuleSet::embedded(),
-            };
+            // The same loader as `analyze --rules`: built-ins plus the files,
+            // so duplicates of built-in ids and size limits are reported alike.
+            let res = load(&dir);
             match res {
                 Ok(s) => {
                     let _ = writeln!(out, "{} rules, no problems", s.rules.len());
@@ -230,11 +229,11 @@ fn main() -> ExitCode {
                     .set_header(vec!["id", "phase", "cause", "severity", "title"]);
                 for r in &set.rules {
                     t.add_row(vec![
-                        r.raw.id.clone(),
+                        sanitize(&r.raw.id),
                         r.raw.phase.to_string(),
-                        r.raw.cause.clone(),
+                        sanitize(&r.raw.cause),
                         r.raw.severity.name().into(),
-                        r.raw.title.clone(),
+                        sanitize(&r.raw.title),
                     ]);
                 }
                 let _ = writeln!(
@@ -263,7 +262,8 @@ fn main() -> ExitCode {
                     .take(8)
                     .collect();
                 eprintln!(
-                    "nodejoin: no rule {id:?}{}",
+                    "nodejoin: no rule {}{}",
+                    sanitize(&format!("{id:?}")),
                     if near.is_empty() {
                         String::new()
                     } else {
@@ -321,6 +321,8 @@ fn main() -> ExitCode {
                 s.push_str(&format!("  {x}\n"));
             }
             s.push_str(&format!("\nSource: {}\n", r.file));
+            // Rule text comes from user files: escaped like analyze's output.
+            let s: String = s.lines().map(|l| sanitize(l) + "\n").collect();
             let _ = write!(out, "{s}");
             ExitCode::SUCCESS
         }

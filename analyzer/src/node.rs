@@ -52,7 +52,7 @@ pub fn facts(
     host_machine_id: Option<&str>,
     f: &mut Facts,
 ) -> bool {
-    let Ok(doc) = serde_yaml_ng::from_str::<Y>(text) else {
+    let Ok(doc) = crate::structured::yaml::<Y>(text, file) else {
         return false;
     };
     // A List from `kubectl get nodes -o yaml` holds the node in items.

@@ -37,21 +37,17 @@ const MILESTONES: &[(&str, &str)] = &[
 
 impl Patterns {
     pub fn new(rules: &RuleSet) -> Patterns {
-        let mut pats = Vec::new();
         let mut map = Vec::new();
         for (ri, r) in rules.rules.iter().enumerate() {
             for (ci, c) in r.clauses.iter().enumerate() {
-                for p in &c.logs {
-                    pats.push(p.as_str().to_string());
+                for _ in &c.logs {
                     map.push((ri, ci, c.sources.clone()));
                 }
             }
         }
-        let set = regex::RegexSetBuilder::new(&pats)
-            .size_limit(64 << 20)
-            .dfa_size_limit(64 << 20)
-            .build()
-            .expect("rule patterns compiled individually");
+        // Built and size-checked by the rule loader (one path for `rules
+        // check` and `analyze`), with ASCII word boundaries.
+        let set = rules.log_set.clone();
         let milestones = MILESTONES
             .iter()
             .map(|(n, p)| (*n, Regex::new(p).expect("built-in")))
