@@ -87,7 +87,11 @@ mod tests {
     #[test]
     fn markdown_text_is_inert() {
         let e = md_text("<img src=x onerror=alert(1)> [reset creds](https://evil.example/x) ![i](y) www.evil.example a@b.c");
-        assert!(!e.contains("<img"), "{e}");
+        for (i, c) in e.char_indices() {
+            if matches!(c, '<' | '>' | '[' | ']' | '!') {
+                assert_eq!(&e[i - 1..i], "\\", "unescaped {c} in {e}");
+            }
+        }
         assert!(e.contains("\\[reset creds\\]("), "{e}");
         assert!(e.contains("\\!\\[i\\]"), "{e}");
         assert!(!e.contains("https://"), "{e}");
