@@ -441,7 +441,13 @@ impl RuleSet {
             .iter()
             .map(|(f, t)| (f.to_string(), t.to_string()))
             .collect();
-        all.extend(Self::read_dir(dir)?);
+        // A file identical to a built-in one (`rules check rules/`) adds
+        // nothing; any other file reusing a built-in id is a duplicate.
+        let own: Vec<(String, String)> = Self::read_dir(dir)?
+            .into_iter()
+            .filter(|(_, t)| !all.iter().any(|(_, b)| b == t))
+            .collect();
+        all.extend(own);
         Self::from_sources(all)
     }
 
