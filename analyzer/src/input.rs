@@ -27,7 +27,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_entries: 20_000,
-            max_total: 2 << 30,
+            max_total: 1 << 30,
             max_entry: 512 << 20,
             max_seconds: crate::budget::DEFAULT_SECONDS,
         }

@@ -58,7 +58,7 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         rules: Option<PathBuf>,
         /// Stop reading an input after this many MiB decompressed.
-        #[arg(long, value_name = "MIB", default_value_t = 2048)]
+        #[arg(long, value_name = "MIB", default_value_t = 1024)]
         max_mib: u64,
         /// Stop reading an input after this many entries.
         #[arg(long, value_name = "N", default_value_t = 20_000)]

@@ -19,6 +19,10 @@ const FIRST_HITS: usize = 3;
 /// All rule log patterns, compiled once for a run and shared by every input.
 pub struct Patterns {
     set: RegexSet,
+    /// Every log and milestone pattern in multi-line mode: when it does not
+    /// match a buffer of whole lines, no line in it can match, so the buffer
+    /// is only counted. None when a pattern anchors to the whole text.
+    quiet: Option<RegexSet>,
     /// set index -> (rule, clause, the clause's source filter)
     map: Vec<(usize, usize, Vec<String>)>,
     milestones: Vec<(&'static str, Regex)>,
@@ -48,15 +52,69 @@ impl Patterns {
         // Built and size-checked by the rule loader (one path for `rules
         // check` and `analyze`), with ASCII word boundaries.
         let set = rules.log_set.clone();
-        let milestones = MILESTONES
+        let milestones: Vec<(&'static str, Regex)> = MILESTONES
             .iter()
             .map(|(n, p)| (*n, Regex::new(p).expect("built-in")))
             .collect();
+        let quiet = quiet_set(&set, &milestones);
         Patterns {
             set,
+            quiet,
             map,
             milestones,
         }
+    }
+}
+
+/// The buffer prefilter; see [`Patterns::quiet`].
+fn quiet_set(set: &RegexSet, milestones: &[(&'static str, Regex)]) -> Option<RegexSet> {
+    let pats: Vec<&str> = set
+        .patterns()
+        .iter()
+        .map(|p| p.as_str())
+        .chain(milestones.iter().map(|(_, r)| r.as_str()))
+        .collect();
+    for p in &pats {
+        let hir = regex_syntax::ParserBuilder::new()
+            .multi_line(true)
+            .crlf(true)
+            .build()
+            .parse(p)
+            .ok()?;
+        let looks = hir.properties().look_set();
+        if looks.contains(regex_syntax::hir::Look::Start)
+            || looks.contains(regex_syntax::hir::Look::End)
+        {
+            return None;
+        }
+    }
+    regex::RegexSetBuilder::new(pats)
+        .multi_line(true)
+        .crlf(true)
+        .size_limit(crate::rules::SET_SIZE_LIMIT)
+        .dfa_size_limit(crate::rules::SET_DFA_LIMIT)
+        .build()
+        .ok()
+}
+
+impl Patterns {
+    /// When the complete lines at the start of `chunk` hold nothing any
+    /// pattern can match: their length and count. Lines here end in `\n`
+    /// only; buffers with `\r`, invalid UTF-8 or docker JSON lines are read
+    /// line by line.
+    fn quiet(&self, chunk: &[u8]) -> Option<(usize, u64)> {
+        let q = self.quiet.as_ref()?;
+        let end = chunk.iter().rposition(|b| *b == b'\n')? + 1;
+        let region = &chunk[..end];
+        if region.contains(&b'\r') {
+            return None;
+        }
+        let text = std::str::from_utf8(region).ok()?;
+        if text.contains("{\"log\":") || q.is_match(text) {
+            return None;
+        }
+        let lines = region.iter().filter(|b| **b == b'\n').count() as u64;
+        Some((end, lines))
     }
 }
 
@@ -173,7 +231,9 @@ impl<'p> Scanner<'p> {
         }
     }
 
-    /// Scan a stream line by line with a bounded line buffer.
+    /// Scan a stream line by line with a bounded line buffer. Lines end at
+    /// `\n`, `\r\n` or a lone `\r` (CR-only logs). Whole buffers of complete
+    /// lines that no pattern can match are only counted (see [`Patterns`]).
     fn scan(&mut self, file: &str, source: &'static str, r: &mut dyn Read) -> io::Result<()> {
         let mut br = BufReader::with_capacity(256 * 1024, r);
         let mut buf: Vec<u8> = Vec::with_capacity(1024);
@@ -183,6 +243,8 @@ impl<'p> Scanner<'p> {
             ..Default::default()
         };
         let mut overflow = false;
+        let mut pending_cr = false;
+        let mut slow = 0usize;
         loop {
             let chunk = match br.fill_buf() {
                 Ok(c) => c,
@@ -195,8 +257,34 @@ impl<'p> Scanner<'p> {
             if chunk.is_empty() {
                 break;
             }
-            let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
-                Some(p) => (p + 1, true),
+            if pending_cr {
+                pending_cr = false;
+                if chunk[0] == b'\n' {
+                    br.consume(1);
+                    stat.bytes += 1;
+                    continue;
+                }
+            }
+            if slow == 0 && buf.is_empty() && !overflow {
+                if let Some(n) = self.pats.quiet(chunk) {
+                    let (len, lines) = n;
+                    br.consume(len);
+                    stat.bytes += len as u64;
+                    stat.lines += lines;
+                    continue;
+                }
+                slow = chunk.len();
+            }
+            let (take, done) = match chunk.iter().position(|b| *b == b'\n' || *b == b'\r') {
+                Some(p) if chunk[p] == b'\n' => (p + 1, true),
+                Some(p) => match chunk.get(p + 1) {
+                    Some(b'\n') => (p + 2, true),
+                    Some(_) => (p + 1, true),
+                    None => {
+                        pending_cr = true;
+                        (p + 1, true)
+                    }
+                },
                 None => (chunk.len(), false),
             };
             if !overflow {
@@ -205,6 +293,7 @@ impl<'p> Scanner<'p> {
                 overflow = take > room;
             }
             br.consume(take);
+            slow = slow.saturating_sub(take);
             stat.bytes += take as u64;
             if done {
                 stat.lines += 1;
