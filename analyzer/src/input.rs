@@ -114,6 +114,15 @@ impl Problems {
     }
 }
 
+/// All problems of one input, cut and capped like [`Problems`].
+pub fn cap_problems(all: Vec<Problem>) -> Vec<Problem> {
+    let mut p = Problems::default();
+    for x in all {
+        p.push(&x.path, x.problem);
+    }
+    p.into_vec()
+}
+
 /// Counts bytes and fails past a limit (decompression bombs) or a deadline.
 struct Counted<R> {
     inner: R,

@@ -62,6 +62,7 @@ fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, Input
             path: e.what,
             problem: format!("not parsed: {}", e.message),
         }));
+    scanned.problems = input::cap_problems(std::mem::take(&mut scanned.problems));
     Ok(Stage {
         path: path.to_path_buf(),
         kind,

@@ -104,16 +104,16 @@ impl Patterns {
     /// line by line.
     fn quiet(&self, chunk: &[u8]) -> Option<(usize, u64)> {
         let q = self.quiet.as_ref()?;
-        let end = chunk.iter().rposition(|b| *b == b'\n')? + 1;
+        let end = memchr::memrchr(b'\n', chunk)? + 1;
         let region = &chunk[..end];
-        if region.contains(&b'\r') {
+        if memchr::memchr(b'\r', region).is_some() {
             return None;
         }
         let text = std::str::from_utf8(region).ok()?;
         if text.contains("{\"log\":") || q.is_match(text) {
             return None;
         }
-        let lines = region.iter().filter(|b| **b == b'\n').count() as u64;
+        let lines = memchr::memchr_iter(b'\n', region).count() as u64;
         Some((end, lines))
     }
 }
@@ -170,12 +170,25 @@ pub struct Scanned {
     pub logs: Vec<LogStat>,
     pub problems: Vec<Problem>,
     pub kind: Option<Kind>,
+    /// The share of the run's memory budget that `small` holds.
+    pub held: crate::budget::Held,
 }
 
 pub struct Scanner<'p> {
     pats: &'p Patterns,
     pub out: Scanned,
     small_bytes: u64,
+    memo: Option<Memo>,
+}
+
+/// The last line matched and what it matched.
+struct Memo {
+    raw: String,
+    text: Option<String>,
+    file_source: &'static str,
+    source: &'static str,
+    rules: Vec<usize>,
+    milestones: Vec<usize>,
 }
 
 impl<'p> Scanner<'p> {
@@ -189,45 +202,60 @@ impl<'p> Scanner<'p> {
                 logs: Vec::new(),
                 problems: Vec::new(),
                 kind: None,
+                held: crate::budget::Held::default(),
             },
             small_bytes: 0,
+            memo: None,
         }
     }
 
     fn line(&mut self, file: &str, file_source: &'static str, n: u64, raw: &str) {
-        let decoded;
-        let text = match logs::decode_docker(raw) {
-            Some(d) => {
-                decoded = d;
-                decoded.as_str()
-            }
-            None => raw,
-        };
-        if self.pats.set.is_match(text) {
+        // A repeated line (what a small decompression bomb holds) is matched
+        // once; its matches are reused for every copy.
+        let fresh = !matches!(&self.memo, Some(m) if m.raw == raw && m.file_source == file_source);
+        if fresh {
+            let text = logs::decode_docker(raw);
+            let text_ref = text.as_deref().unwrap_or(raw);
             let source = logs::source_of(raw, file_source);
-            for idx in self.pats.set.matches(text).iter() {
-                let (ri, ci, srcs) = &self.pats.map[idx];
-                if !logs::source_matches(source, srcs) {
-                    continue;
-                }
-                let (ri, ci) = (*ri, *ci);
-                self.out.hits.entry((ri, ci)).or_default().add(Hit {
-                    file: file.to_string(),
-                    line: n,
-                    text: text.to_string(),
-                    source,
-                });
-            }
+            let rules: Vec<usize> = if self.pats.set.is_match(text_ref) {
+                self.pats.set.matches(text_ref).iter().collect()
+            } else {
+                Vec::new()
+            };
+            let milestones: Vec<usize> = (0..self.pats.milestones.len())
+                .filter(|i| self.pats.milestones[*i].1.is_match(text_ref))
+                .collect();
+            self.memo = Some(Memo {
+                raw: raw.to_string(),
+                text,
+                file_source,
+                source,
+                rules,
+                milestones,
+            });
         }
-        for (name, re) in &self.pats.milestones {
-            if re.is_match(text) {
-                self.out.milestones.entry(name).or_default().add(Hit {
-                    file: file.to_string(),
-                    line: n,
-                    text: raw.to_string(),
-                    source: logs::source_of(raw, file_source),
-                });
+        let Some(m) = &self.memo else { return };
+        let text = m.text.as_deref().unwrap_or(raw);
+        for idx in &m.rules {
+            let (ri, ci, srcs) = &self.pats.map[*idx];
+            if !logs::source_matches(m.source, srcs) {
+                continue;
             }
+            self.out.hits.entry((*ri, *ci)).or_default().add(Hit {
+                file: file.to_string(),
+                line: n,
+                text: text.to_string(),
+                source: m.source,
+            });
+        }
+        for i in &m.milestones {
+            let name = self.pats.milestones[*i].0;
+            self.out.milestones.entry(name).or_default().add(Hit {
+                file: file.to_string(),
+                line: n,
+                text: raw.to_string(),
+                source: m.source,
+            });
         }
     }
 
@@ -275,7 +303,7 @@ impl<'p> Scanner<'p> {
                 }
                 slow = chunk.len();
             }
-            let (take, done) = match chunk.iter().position(|b| *b == b'\n' || *b == b'\r') {
+            let (take, done) = match memchr::memchr2(b'\n', b'\r', chunk) {
                 Some(p) if chunk[p] == b'\n' => (p + 1, true),
                 Some(p) => match chunk.get(p + 1) {
                     Some(b'\n') => (p + 2, true),
@@ -334,6 +362,14 @@ impl<'p> Scanner<'p> {
     }
 
     fn store(&mut self, path: &str, v: Vec<u8>) {
+        if self.small_bytes + v.len() as u64 <= SMALL_TOTAL && !self.out.held.grow(v.len() as u64)
+        {
+            self.out.problems.push(Problem {
+                path: path.into(),
+                problem: "memory budget shared by all inputs used up; not used for facts".into(),
+            });
+            return;
+        }
         if self.small_bytes + v.len() as u64 > SMALL_TOTAL {
             self.out.problems.push(Problem {
                 path: path.into(),
