@@ -157,7 +157,8 @@ pub fn sparse_map(blocks: usize) -> Vec<u8> {
     ext[504] = 1;
     let mut t = Tgz::default();
     t.raw(&h);
-    t.repeat(&ext, blocks as u64);
+    t.repeat(&ext, blocks.saturating_sub(1) as u64);
+    t.raw(&[0u8; 512]); // the last extension header ends the map
     t.file(JOURNAL, SWAP_LINE.as_bytes()).finish()
 }
 
