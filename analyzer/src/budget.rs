@@ -116,7 +116,7 @@ impl Deadline {
 
 /// MiB to bytes without wrapping: a huge value means "as much as fits".
 pub fn mib(n: u64) -> u64 {
-    n.checked_mul(1 << 20).unwrap_or(u64::MAX)
+    n.saturating_mul(1 << 20)
 }
 
 #[cfg(test)]

@@ -890,11 +890,9 @@ fn power(c: &mut Ctx, facts: &mut Facts) {
 }
 
 fn reachability(c: &mut Ctx, facts: &mut Facts) {
-    let Some(r) =
-        c.s.small
-            .get(bundle::REACHABILITY)
-            .and_then(|b| crate::structured::json_slice::<bundle::Reachability>(b, bundle::REACHABILITY).ok())
-    else {
+    let Some(r) = c.s.small.get(bundle::REACHABILITY).and_then(|b| {
+        crate::structured::json_slice::<bundle::Reachability>(b, bundle::REACHABILITY).ok()
+    }) else {
         return;
     };
     // The k3s agent's local load balancer (loopback:6444) only says the agent runs.

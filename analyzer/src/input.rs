@@ -260,18 +260,16 @@ pub fn read(
             return Err(fail(&"gzip data is corrupt or empty"));
         }
         let tar = is_tar(&peek);
-        let mut r = Counted::new(
-            io::Cursor::new(peek).chain(gz),
-            limits.max_total,
-            deadline,
-        );
+        let mut r = Counted::new(io::Cursor::new(peek).chain(gz), limits.max_total, deadline);
         if tar {
             tarx::read(&mut r, limits, sink, &mut problems, &mut stats);
             return Ok((Kind::BundleTgz, problems.into_vec(), stats));
         }
         let base = name.strip_suffix(".gz").unwrap_or(&name).to_string();
         if let Err(e) = sink.entry(&base, None, &mut r) {
-            let why = r.exhausted().unwrap_or_else(|| format!("read stopped: {e}"));
+            let why = r
+                .exhausted()
+                .unwrap_or_else(|| format!("read stopped: {e}"));
             problems.push(&name, why);
         }
         stats.entries = 1;
@@ -287,9 +285,11 @@ pub fn read(
         tarx::read(&mut r, limits, sink, &mut problems, &mut stats);
         return Ok((Kind::BundleTar, problems.into_vec(), stats));
     }
-    let size = meta.is_file().then(|| meta.len());
+    let size = meta.is_file().then_some(meta.len());
     if let Err(e) = sink.entry(&name, size, &mut r) {
-        let why = r.exhausted().unwrap_or_else(|| format!("read stopped: {e}"));
+        let why = r
+            .exhausted()
+            .unwrap_or_else(|| format!("read stopped: {e}"));
         problems.push(&name, why);
     }
     stats.entries = 1;

@@ -56,12 +56,14 @@ fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, Input
     extract::all(&mut ctx, &mut facts);
     let extra = std::mem::take(&mut ctx.problems);
     scanned.problems.extend(extra);
-    scanned
-        .problems
-        .extend(structured::take_refusals().into_iter().map(|e| input::Problem {
-            path: e.what,
-            problem: format!("not parsed: {}", e.message),
-        }));
+    scanned.problems.extend(
+        structured::take_refusals()
+            .into_iter()
+            .map(|e| input::Problem {
+                path: e.what,
+                problem: format!("not parsed: {}", e.message),
+            }),
+    );
     scanned.problems = input::cap_problems(std::mem::take(&mut scanned.problems));
     Ok(Stage {
         path: path.to_path_buf(),

@@ -362,8 +362,7 @@ impl<'p> Scanner<'p> {
     }
 
     fn store(&mut self, path: &str, v: Vec<u8>) {
-        if self.small_bytes + v.len() as u64 <= SMALL_TOTAL && !self.out.held.grow(v.len() as u64)
-        {
+        if self.small_bytes + v.len() as u64 <= SMALL_TOTAL && !self.out.held.grow(v.len() as u64) {
             self.out.problems.push(Problem {
                 path: path.into(),
                 problem: "memory budget shared by all inputs used up; not used for facts".into(),

@@ -183,7 +183,9 @@ pub fn check_yaml(text: &str, what: &str) -> Result<(), StructuredError> {
         let kind = if c == '&' { "anchor" } else { "alias" };
         return Err(err(
             what,
-            format!("line {line}: YAML {kind} refused (Kubernetes files never need anchors or aliases)"),
+            format!(
+                "line {line}: YAML {kind} refused (Kubernetes files never need anchors or aliases)"
+            ),
         ));
     }
     if yaml_block_depth(text) > MAX_DEPTH {

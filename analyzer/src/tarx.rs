@@ -281,10 +281,7 @@ pub fn read<R: Read + Budget>(
                     } else {
                         problems.push(
                             "",
-                            format!(
-                                "ignored: {what} of {size} bytes (limit {} KiB)",
-                                cap >> 10
-                            ),
+                            format!("ignored: {what} of {size} bytes (limit {} KiB)", cap >> 10),
                         );
                     }
                     continue;
@@ -392,9 +389,9 @@ pub fn read<R: Read + Budget>(
             None => clean_path(&raw).map_err(|w| format!("refused: {w}")),
         };
         let path = match path {
-            Ok(path) if seen.contains(&path) => Err(format!(
-                "duplicate entry: the first copy was kept, this one ignored"
-            )),
+            Ok(path) if seen.contains(&path) => {
+                Err("duplicate entry: the first copy was kept, this one ignored".to_string())
+            }
             other => other,
         };
         let path = match path {

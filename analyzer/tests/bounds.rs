@@ -91,6 +91,8 @@ fn run_in(args: &[&str], dir: Option<&Path>) -> Run {
         });
     }
     let start = Instant::now();
+    // Reaped below with wait4, which also gives the child's rusage.
+    #[allow(clippy::zombie_processes)]
     let mut child = cmd.spawn().expect("spawn nodejoin");
     let pid = child.id() as libc::pid_t;
     let mut so = child.stdout.take().unwrap();
@@ -165,9 +167,18 @@ fn every_tar_and_structured_case_is_bounded_and_reported() {
             assert!(pr.contains(w), "{}: no problem with {w:?}: {pr}", c.name);
         }
         // Problem lines stay readable: a 32 MiB name is not copied out.
-        assert!(r.stdout.len() < 1 << 20, "{}: {} bytes of JSON", c.name, r.stdout.len());
+        assert!(
+            r.stdout.len() < 1 << 20,
+            "{}: {} bytes of JSON",
+            c.name,
+            r.stdout.len()
+        );
         // What follows the bomb is still read.
-        if c.name.starts_with("long-") || c.name.starts_with("pax-body") || c.name.starts_with("sparse-map") || c.name == "accented.tgz" {
+        if c.name.starts_with("long-")
+            || c.name.starts_with("pax-body")
+            || c.name.starts_with("sparse-map")
+            || c.name == "accented.tgz"
+        {
             assert_eq!(v["verdict"]["cause"], "swap-enabled", "{}: {pr}", c.name);
         }
     }
@@ -231,17 +242,36 @@ fn a_directory_input_has_a_total_bytes_cap() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("bundle");
     std::fs::create_dir_all(d.join("commands")).unwrap();
-    std::fs::write(d.join("commands/journal-kubelet.out"), format!("{}\n", gen::SWAP_LINE)).unwrap();
+    std::fs::write(
+        d.join("commands/journal-kubelet.out"),
+        format!("{}\n", gen::SWAP_LINE),
+    )
+    .unwrap();
     for i in 0..4 {
         // Sparse: 1 GiB each on disk costs nothing, reading it would.
         let f = std::fs::File::create(d.join(format!("huge-{i}.log"))).unwrap();
         f.set_len(1 << 30).unwrap();
     }
-    let r = run(&["analyze", "--format", "json", "--max-mib", "8", d.to_str().unwrap()]);
+    let r = run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--max-mib",
+        "8",
+        d.to_str().unwrap(),
+    ]);
     r.bounded("directory of 4 GiB with --max-mib 8");
     let v = &r.json()[0];
-    assert!(v["stats"]["bytes"].as_u64().unwrap() <= 8 << 20, "{}", v["stats"]);
-    assert!(problems(v).contains("read from the directory"), "{}", problems(v));
+    assert!(
+        v["stats"]["bytes"].as_u64().unwrap() <= 8 << 20,
+        "{}",
+        v["stats"]
+    );
+    assert!(
+        problems(v).contains("read from the directory"),
+        "{}",
+        problems(v)
+    );
     assert_eq!(v["verdict"]["cause"], "swap-enabled");
 }
 
@@ -264,7 +294,12 @@ fn pipes_and_process_substitution_are_read() {
     let r = run(&["analyze", "--format", "json", fifo.to_str().unwrap()]);
     w.join().unwrap();
     r.bounded("fifo");
-    assert_eq!(r.json()[0]["verdict"]["cause"], "clock-drift", "{}", r.stderr);
+    assert_eq!(
+        r.json()[0]["verdict"]["cause"],
+        "clock-drift",
+        "{}",
+        r.stderr
+    );
     assert_eq!(r.json()[0]["kind"], "bundle-tgz");
     // bash's <(...) as an operator types it.
     let o = Command::new("bash")
@@ -315,7 +350,11 @@ fn the_time_budget_stops_an_input_and_says_so() {
         p.to_str().unwrap(),
     ]);
     r.bounded("16 GiB of short lines, --max-seconds 2");
-    assert!(problems(&r.json()[0]).contains("time budget"), "{}", problems(&r.json()[0]));
+    assert!(
+        problems(&r.json()[0]).contains("time budget"),
+        "{}",
+        problems(&r.json()[0])
+    );
     assert!(r.secs < 6.0, "{:.1} s", r.secs);
 }
 
@@ -362,10 +401,16 @@ fn markdown_output_cannot_carry_html_or_links() {
     assert!(md.contains("evil.example"), "{md}");
     let live = outside_code(&md);
     for bad in ["<img", "](http", "https://"] {
-        assert!(!live.contains(bad), "{bad} outside a code span:\n{live}\n---\n{md}");
+        assert!(
+            !live.contains(bad),
+            "{bad} outside a code span:\n{live}\n---\n{md}"
+        );
     }
     // Table rows keep their cell count: `|` inside evidence is escaped.
-    for row in md.lines().filter(|l| l.starts_with("| error") || l.starts_with("| warning")) {
+    for row in md
+        .lines()
+        .filter(|l| l.starts_with("| error") || l.starts_with("| warning"))
+    {
         assert_eq!(row.matches(" | ").count(), 5, "{row}");
     }
 }
@@ -385,7 +430,12 @@ fn both_refuse(dir: &Path, what: &str, needle: &str) {
     let log = t.path().join("k.log");
     std::fs::write(&log, format!("{}\n", gen::SWAP_LINE)).unwrap();
     let c = run(&["rules", "check", dir.to_str().unwrap()]);
-    let a = run(&["analyze", "--rules", dir.to_str().unwrap(), log.to_str().unwrap()]);
+    let a = run(&[
+        "analyze",
+        "--rules",
+        dir.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
     for (r, cmd) in [(&c, "rules check"), (&a, "analyze --rules")] {
         eprintln!(
             "bounds: {what} ({cmd}): exit {:?}, {:.2} s, {} MiB",
@@ -434,12 +484,23 @@ fn rules_check_and_analyze_load_rules_the_same_way() {
     let ok = d("ok");
     std::fs::write(
         ok.join("o.toml"),
-        rule("ascii-b", "t", "'(?u:\\b)réseau\\s+indisponible\\b', '\\bswap on\\b'"),
+        rule(
+            "ascii-b",
+            "t",
+            "'(?u:\\b)réseau\\s+indisponible\\b', '\\bswap on\\b'",
+        ),
     )
     .unwrap();
     let acc = t.path().join("accented.tgz");
     std::fs::write(&acc, gen::accented(34)).unwrap();
-    let a = run(&["analyze", "--format", "json", "--rules", ok.to_str().unwrap(), acc.to_str().unwrap()]);
+    let a = run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--rules",
+        ok.to_str().unwrap(),
+        acc.to_str().unwrap(),
+    ]);
     a.bounded("34 MiB accented log, user rule with (?u:\\b)");
     assert!(a.out().contains("ascii-b"), "{}", a.stderr);
     let c = run(&["rules", "check", ok.to_str().unwrap()]);

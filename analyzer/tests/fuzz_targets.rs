@@ -92,7 +92,11 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
         }
         "bundle_dir" => {
             let mut d = Vec::new();
-            files_under(&fx.join("bundles/pi-clock-drift-kubeadm"), &|_| true, &mut d);
+            files_under(
+                &fx.join("bundles/pi-clock-drift-kubeadm"),
+                &|_| true,
+                &mut d,
+            );
             let mut s = Vec::new();
             for (i, f) in d.iter().enumerate() {
                 s.extend_from_slice(format!("--- files/f{i}\n").as_bytes());
@@ -100,7 +104,15 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
                 s.push(b'\n');
             }
             v.push(s);
-            v.push(format!("--- commands/journal-kubelet.out\n{}\n--- {}\n{}", gen::SWAP_LINE, gen::NODE_OUT, gen::alias_bomb_yaml(4)).into_bytes());
+            v.push(
+                format!(
+                    "--- commands/journal-kubelet.out\n{}\n--- {}\n{}",
+                    gen::SWAP_LINE,
+                    gen::NODE_OUT,
+                    gen::alias_bomb_yaml(4)
+                )
+                .into_bytes(),
+            );
         }
         "pasted" => {
             files_under(&fx.join("rules"), &|p| ends(p, &[".log", ".txt"]), &mut v);
@@ -108,7 +120,11 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             v.push(format!("{} {}", gen::SWAP_LINE, gen::INJECTION).into_bytes());
         }
         "node" => {
-            files_under(&fx, &|p| ends(p, &["kubectl-get-node.out", "node.yaml"]), &mut v);
+            files_under(
+                &fx,
+                &|p| ends(p, &["kubectl-get-node.out", "node.yaml"]),
+                &mut v,
+            );
             v.push(gen::alias_bomb_yaml(4).into_bytes());
             v.push(gen::deep_yaml(200).into_bytes());
             v.push(gen::flat_yaml(0).into_bytes());
@@ -129,10 +145,27 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
 struct Mutator(u64);
 
 const TOKENS: &[&[u8]] = &[
-    b"&a ", b"*a", b"[[[[[[[[", b"{a: {a: ", b"\r", b"\r\n", b"\x1b[31m", b"<img src=x>",
-    b"](https://e)", b"../", b"99999999999999999999", b"\0", b"\xff\xfe", b"- - - - ",
-    b"-----BEGIN CERTIFICATE-----\n", b"\"log\":\"", b"kind: Node\n", b"ustar\0",
-    b"\\b", b"(?u:\\w)", b"'''",
+    b"&a ",
+    b"*a",
+    b"[[[[[[[[",
+    b"{a: {a: ",
+    b"\r",
+    b"\r\n",
+    b"\x1b[31m",
+    b"<img src=x>",
+    b"](https://e)",
+    b"../",
+    b"99999999999999999999",
+    b"\0",
+    b"\xff\xfe",
+    b"- - - - ",
+    b"-----BEGIN CERTIFICATE-----\n",
+    b"\"log\":\"",
+    b"kind: Node\n",
+    b"ustar\0",
+    b"\\b",
+    b"(?u:\\w)",
+    b"'''",
 ];
 
 impl Mutator {

@@ -202,13 +202,23 @@ pub fn alias_bomb(levels: usize) -> Vec<u8> {
 }
 
 pub fn deep_yaml(depth: usize) -> String {
-    format!("kind: Node\nx: {}{}\n", "[".repeat(depth), "]".repeat(depth))
+    format!(
+        "kind: Node\nx: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    )
 }
 
 pub fn deep_flow(depth: usize) -> Vec<u8> {
     Tgz::default()
         .file(NODE_OUT, deep_yaml(depth).as_bytes())
-        .file("extra/node.yaml", deep_yaml(depth).replace('[', "{a: ").replace(']', "}").as_bytes())
+        .file(
+            "extra/node.yaml",
+            deep_yaml(depth)
+                .replace('[', "{a: ")
+                .replace(']', "}")
+                .as_bytes(),
+        )
         .file(JOURNAL, SWAP_LINE.as_bytes())
         .finish()
 }
@@ -274,7 +284,8 @@ pub fn cr_only_log() -> Vec<u8> {
     format!("Nov 24 05:58:00 pi kubelet[1]: starting\r{SWAP_LINE}\rNov 24 05:58:02 pi kubelet[1]: done\r").into_bytes()
 }
 
-pub const INJECTION: &str = "<img src=https://evil.example/x.png> [reset creds](https://evil.example/reset) `code` | cell";
+pub const INJECTION: &str =
+    "<img src=https://evil.example/x.png> [reset creds](https://evil.example/reset) `code` | cell";
 
 /// Evidence and problem paths carrying Markdown/HTML injection.
 pub fn injection() -> Vec<u8> {

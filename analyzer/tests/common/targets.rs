@@ -27,8 +27,11 @@ fn opts() -> Options {
 }
 
 fn analyze(p: &Path) {
-    for r in analyzer::analyze(&[p.to_path_buf()], rules(), &opts()) {
-        if let Ok(r) = r {
+    for r in analyzer::analyze(&[p.to_path_buf()], rules(), &opts())
+        .into_iter()
+        .flatten()
+    {
+        {
             // Every renderer too: they must not panic on any report.
             let _ = analyzer::render::markdown(&r);
             let _ = analyzer::render::text(
@@ -148,7 +151,9 @@ pub fn rule_file(data: &[u8]) {
 }
 
 /// Every target by name, for harnesses.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub type Target = fn(&[u8]);
+
+pub const TARGETS: &[(&str, Target)] = &[
     ("bundle_raw", bundle_raw),
     ("bundle_tar", bundle_tar),
     ("bundle_dir", bundle_dir),
