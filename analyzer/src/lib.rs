@@ -40,7 +40,7 @@ struct Stage {
 }
 
 fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, InputError> {
-    structured::take_refusals();
+    structured::begin_input();
     let mut sc = Scanner::new(pats);
     let (kind, problems, stats) = input::read(path, &opts.limits, &mut sc)?;
     let mut scanned = sc.out;

@@ -36,6 +36,44 @@ thread_local! {
     static REFUSED: std::cell::RefCell<Vec<StructuredError>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Structured bytes one input may have parsed in all (many 4 MiB kubeconfigs
+/// would otherwise add up to seconds each).
+pub const INPUT_BYTES: u64 = 24 << 20;
+
+thread_local! {
+    static PARSED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Start a new input on this thread: forget earlier refusals and bytes parsed.
+pub fn begin_input() {
+    take_refusals();
+    PARSED.with(|p| p.set(0));
+}
+
+/// Record that something in `what` was left out, to be reported as a problem.
+pub fn note(what: &str, message: String) {
+    refused(err(what, message));
+}
+
+/// Charge `n` bytes to this input's parsing budget.
+fn charge(n: usize, what: &str) -> Result<(), StructuredError> {
+    let used = PARSED.with(|p| {
+        let v = p.get().saturating_add(n as u64);
+        p.set(v);
+        v
+    });
+    if used > INPUT_BYTES {
+        return Err(refused(err(
+            what,
+            format!(
+                "this input's budget of {} MiB of structured text is used up; not parsed",
+                INPUT_BYTES >> 20
+            ),
+        )));
+    }
+    Ok(())
+}
+
 /// Texts refused by the checks on this thread since the last call, once each:
 /// the caller reports them as input problems, so nothing is dropped silently.
 pub fn take_refusals() -> Vec<StructuredError> {
@@ -200,6 +238,7 @@ pub fn check_yaml(text: &str, what: &str) -> Result<(), StructuredError> {
 /// Parse YAML into `T` after the checks above.
 pub fn yaml<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StructuredError> {
     check_yaml(text, what).map_err(refused)?;
+    charge(text.len(), what)?;
     let _permit = crate::budget::parse_permit(text.len() as u64);
     serde_yaml_ng::from_str(text).map_err(|e| err(what, e.to_string()))
 }
@@ -213,6 +252,7 @@ pub fn json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, Structured
 pub fn json_slice<T: DeserializeOwned>(data: &[u8], what: &str) -> Result<T, StructuredError> {
     let text = std::str::from_utf8(data).map_err(|e| err(what, e.to_string()))?;
     shape(text, what, &[(b'[', b']'), (b'{', b'}')]).map_err(refused)?;
+    charge(text.len(), what)?;
     let _permit = crate::budget::parse_permit(text.len() as u64);
     serde_json::from_str(text).map_err(|e| err(what, e.to_string()))
 }
@@ -225,6 +265,7 @@ pub fn check_toml(text: &str, what: &str) -> Result<(), StructuredError> {
 /// Parse TOML into `T` after the size, depth and node checks.
 pub fn toml<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StructuredError> {
     shape(text, what, &[(b'[', b']'), (b'{', b'}')]).map_err(refused)?;
+    charge(text.len(), what)?;
     let _permit = crate::budget::parse_permit(text.len() as u64);
     ::toml::from_str(text).map_err(|e| err(what, e.to_string()))
 }

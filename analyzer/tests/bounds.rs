@@ -527,3 +527,32 @@ fn explain_and_rules_escape_rule_text() {
         assert!(r.out().contains("\\x1b"), "{args:?}: {}", r.out());
     }
 }
+
+#[test]
+fn many_certificates_and_kubeconfigs_stay_bounded() {
+    let (pem, _) = testkit::server_cert();
+    let certs = pem.repeat((4 << 20) / pem.len());
+    let kube = gen::flat_yaml(1);
+    let mut t = gen::Tgz::default();
+    for i in 0..30 {
+        t.file(
+            &format!("files/etc/kubernetes/pki/c{i}.crt"),
+            certs.as_bytes(),
+        );
+    }
+    for i in 0..30 {
+        t.file(&format!("files/etc/kubernetes/k{i}.conf"), kube.as_bytes());
+    }
+    t.file(gen::JOURNAL, gen::SWAP_LINE.as_bytes());
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("many.tgz");
+    std::fs::write(&p, t.finish()).unwrap();
+    let r = run(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    r.bounded("30 x 4 MiB of certificates, 30 x 1 MiB kubeconfigs");
+    let pr = problems(&r.json()[0]);
+    assert!(
+        pr.contains("certificate blocks; the rest were not parsed"),
+        "{pr}"
+    );
+    assert!(pr.contains("budget"), "{pr}");
+}
