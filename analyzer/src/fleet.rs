@@ -287,7 +287,7 @@ pub fn render_text(s: &Summary) -> String {
 
 /// The summary as Markdown (after the per-input reports of a ticket).
 pub fn render_markdown(s: &Summary) -> String {
-    let md = |x: &str| sanitize(x).replace('|', "\\|").replace('`', "'");
+    let md = |x: &str| crate::escape::md_text(x);
     let mut o = format!(
         "## Fleet summary\n\n{} inputs: {} joined, {} failed, {} inconclusive, {} unreadable\n\n",
         s.inputs,

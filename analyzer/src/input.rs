@@ -2,7 +2,9 @@
 //! streamed from memory (never extracted), unsafe entries refused, sizes and
 //! counts capped. A damaged archive gives what could be read plus problems.
 
-use flate2::read::GzDecoder;
+use crate::budget::Deadline;
+use crate::tarx::{self, Budget};
+use flate2::read::MultiGzDecoder;
 use serde::Serialize;
 use std::fmt;
 use std::fs::File;
@@ -13,18 +15,21 @@ use std::path::{Path, PathBuf};
 pub struct Limits {
     /// Entries read from one input.
     pub max_entries: usize,
-    /// Bytes decompressed from one input.
+    /// Bytes decompressed from one input (for a directory: read from all its files).
     pub max_total: u64,
     /// Bytes read from one entry; the rest is reported, not read.
     pub max_entry: u64,
+    /// Seconds one input may take; the rest is reported, not read. 0: no limit.
+    pub max_seconds: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_entries: 20_000,
-            max_total: 2 << 30,
+            max_total: 1 << 30,
             max_entry: 512 << 20,
+            max_seconds: crate::budget::DEFAULT_SECONDS,
         }
     }
 }
@@ -75,22 +80,86 @@ pub struct Stats {
     pub bytes: u64,
 }
 
-/// Counts bytes and fails past a limit (decompression bombs).
+/// Problems of one input, bounded: paths and messages are cut to a readable
+/// length and, past [`MAX_PROBLEMS`], only counted.
+#[derive(Debug, Default)]
+pub struct Problems {
+    list: Vec<Problem>,
+    more: u64,
+}
+
+/// Problem lines kept per input; the rest are counted in one last line.
+pub const MAX_PROBLEMS: usize = 500;
+
+impl Problems {
+    pub fn push(&mut self, path: &str, problem: String) {
+        if self.list.len() >= MAX_PROBLEMS {
+            self.more += 1;
+            return;
+        }
+        self.list.push(Problem {
+            path: crate::tarx::cut(path, crate::tarx::PROBLEM_PATH),
+            problem: crate::tarx::cut(&problem, 4 * crate::tarx::PROBLEM_PATH),
+        });
+    }
+
+    pub fn into_vec(mut self) -> Vec<Problem> {
+        if self.more > 0 {
+            self.list.push(Problem {
+                path: String::new(),
+                problem: format!("{} more problems were not listed", self.more),
+            });
+        }
+        self.list
+    }
+}
+
+/// All problems of one input, cut and capped like [`Problems`].
+pub fn cap_problems(all: Vec<Problem>) -> Vec<Problem> {
+    let mut p = Problems::default();
+    for x in all {
+        p.push(&x.path, x.problem);
+    }
+    p.into_vec()
+}
+
+/// Counts bytes and fails past a limit (decompression bombs) or a deadline.
 struct Counted<R> {
     inner: R,
     n: u64,
     limit: u64,
+    deadline: Deadline,
+}
+
+impl<R> Counted<R> {
+    fn new(inner: R, limit: u64, deadline: Deadline) -> Self {
+        Counted {
+            inner,
+            n: 0,
+            limit,
+            deadline,
+        }
+    }
+}
+
+impl<R> Budget for Counted<R> {
+    fn exhausted(&self) -> Option<String> {
+        if self.n >= self.limit {
+            return Some(format!(
+                "more than {} MiB decompressed; the rest was not read (--max-mib)",
+                self.limit >> 20
+            ));
+        }
+        self.deadline.passed()
+    }
 }
 
 impl<R: Read> Read for Counted<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.n >= self.limit {
-            return Err(io::Error::other(format!(
-                "more than {} MiB decompressed; the rest was not read",
-                self.limit >> 20
-            )));
+        if let Some(why) = self.exhausted() {
+            return Err(io::Error::other(why));
         }
-        let want = buf.len().min((self.limit - self.n) as usize);
+        let want = (buf.len() as u64).min(self.limit - self.n) as usize;
         let n = self.inner.read(&mut buf[..want])?;
         self.n += n as u64;
         Ok(n)
@@ -117,26 +186,18 @@ pub fn clean_path(raw: &str) -> Result<String, &'static str> {
     Ok(parts.join("/"))
 }
 
-fn sniff(path: &Path) -> Result<[u8; 512], InputError> {
-    let mut head = [0u8; 512];
-    let mut f = File::open(path).map_err(|e| InputError {
-        path: path.into(),
-        message: e.to_string(),
-    })?;
+/// Read up to `buf.len()` bytes; fewer only at the end of the stream.
+fn fill(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
-    while n < head.len() {
-        match f.read(&mut head[n..]) {
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
-            Err(e) => {
-                return Err(InputError {
-                    path: path.into(),
-                    message: e.to_string(),
-                })
-            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
-    Ok(head)
+    Ok(n)
 }
 
 fn is_tar(head: &[u8]) -> bool {
@@ -144,36 +205,49 @@ fn is_tar(head: &[u8]) -> bool {
 }
 
 /// Read one input into `sink`. Errors only when nothing at all could be read.
+///
+/// The input is opened once and its type sniffed from bytes kept in memory,
+/// so pipes and process substitution (`analyze <(cat b.tgz)`) work.
 pub fn read(
     path: &Path,
     limits: &Limits,
     sink: &mut dyn Sink,
 ) -> Result<(Kind, Vec<Problem>, Stats), InputError> {
-    let meta = std::fs::metadata(path).map_err(|e| InputError {
+    let fail = |e: &dyn fmt::Display| InputError {
         path: path.into(),
         message: e.to_string(),
-    })?;
-    let mut problems = Vec::new();
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(&e))?;
+    let deadline = Deadline::after(limits.max_seconds);
+    let mut problems = Problems::default();
     let mut stats = Stats::default();
     if meta.is_dir() {
-        walk(path, path, 0, limits, sink, &mut problems, &mut stats);
-        return Ok((Kind::Directory, problems, stats));
+        walk(
+            path,
+            path,
+            0,
+            limits,
+            deadline,
+            sink,
+            &mut problems,
+            &mut stats,
+        );
+        return Ok((Kind::Directory, problems.into_vec(), stats));
     }
-    let head = sniff(path)?;
-    let open = || {
-        File::open(path).map_err(|e| InputError {
-            path: path.into(),
-            message: e.to_string(),
-        })
-    };
+    let mut f = File::open(path).map_err(|e| fail(&e))?;
+    let mut head = vec![0u8; 512];
+    let n = fill(&mut f, &mut head).map_err(|e| fail(&e))?;
+    head.truncate(n);
+    let src = io::Cursor::new(head.clone()).chain(f);
     let name = path
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "input".into());
-    if head[..2] == [0x1f, 0x8b] {
-        // Peek at the decompressed start: a tarball, or a gzipped log?
-        let mut peek = [0u8; 512];
-        let mut gz = GzDecoder::new(open()?);
+    if head.starts_with(&[0x1f, 0x8b]) {
+        // Every gzip member, as zcat reads them; then a peek at the
+        // decompressed start: a tarball, or a gzipped log?
+        let mut gz = MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, src));
+        let mut peek = vec![0u8; 512];
         let mut n = 0;
         while n < peek.len() {
             match gz.read(&mut peek[n..]) {
@@ -181,156 +255,46 @@ pub fn read(
                 Ok(k) => n += k,
             }
         }
-        if is_tar(&peek[..n]) {
-            let r = Counted {
-                inner: GzDecoder::new(BufReader::with_capacity(256 * 1024, open()?)),
-                n: 0,
-                limit: limits.max_total,
-            };
-            read_tar(r, limits, sink, &mut problems, &mut stats);
-            return Ok((Kind::BundleTgz, problems, stats));
-        }
+        peek.truncate(n);
         if n == 0 {
-            return Err(InputError {
-                path: path.into(),
-                message: "gzip data is corrupt or empty".into(),
-            });
+            return Err(fail(&"gzip data is corrupt or empty"));
         }
-        let mut r = Counted {
-            inner: GzDecoder::new(open()?),
-            n: 0,
-            limit: limits.max_total,
-        };
+        let tar = is_tar(&peek);
+        let mut r = Counted::new(io::Cursor::new(peek).chain(gz), limits.max_total, deadline);
+        if tar {
+            tarx::read(&mut r, limits, sink, &mut problems, &mut stats);
+            return Ok((Kind::BundleTgz, problems.into_vec(), stats));
+        }
         let base = name.strip_suffix(".gz").unwrap_or(&name).to_string();
         if let Err(e) = sink.entry(&base, None, &mut r) {
-            problems.push(Problem {
-                path: name.clone(),
-                problem: format!("read stopped: {e}"),
-            });
+            let why = r
+                .exhausted()
+                .unwrap_or_else(|| format!("read stopped: {e}"));
+            problems.push(&name, why);
         }
         stats.entries = 1;
         stats.bytes = r.n;
-        return Ok((Kind::Log, problems, stats));
+        return Ok((Kind::Log, problems.into_vec(), stats));
     }
+    let mut r = Counted::new(
+        BufReader::with_capacity(256 * 1024, src),
+        limits.max_total,
+        deadline,
+    );
     if is_tar(&head) {
-        let r = Counted {
-            inner: BufReader::new(open()?),
-            n: 0,
-            limit: limits.max_total,
-        };
-        read_tar(r, limits, sink, &mut problems, &mut stats);
-        return Ok((Kind::BundleTar, problems, stats));
+        tarx::read(&mut r, limits, sink, &mut problems, &mut stats);
+        return Ok((Kind::BundleTar, problems.into_vec(), stats));
     }
-    let mut r = Counted {
-        inner: open()?,
-        n: 0,
-        limit: limits.max_total,
-    };
-    if let Err(e) = sink.entry(&name, Some(meta.len()), &mut r) {
-        problems.push(Problem {
-            path: name,
-            problem: format!("read stopped: {e}"),
-        });
+    let size = meta.is_file().then_some(meta.len());
+    if let Err(e) = sink.entry(&name, size, &mut r) {
+        let why = r
+            .exhausted()
+            .unwrap_or_else(|| format!("read stopped: {e}"));
+        problems.push(&name, why);
     }
     stats.entries = 1;
     stats.bytes = r.n;
-    Ok((Kind::Log, problems, stats))
-}
-
-fn read_tar<R: Read>(
-    r: Counted<R>,
-    limits: &Limits,
-    sink: &mut dyn Sink,
-    problems: &mut Vec<Problem>,
-    stats: &mut Stats,
-) {
-    let mut a = tar::Archive::new(r);
-    let entries = match a.entries() {
-        Ok(e) => e,
-        Err(e) => {
-            problems.push(Problem {
-                path: String::new(),
-                problem: format!("not a readable tar archive: {e}"),
-            });
-            return;
-        }
-    };
-    let mut count = 0usize;
-    let mut last = String::from("(start)");
-    for e in entries {
-        let mut e = match e {
-            Ok(e) => e,
-            Err(err) => {
-                problems.push(Problem { path: last.clone(), problem: format!("archive is truncated or corrupt after {count} entries ({err}); the rest was lost") });
-                break;
-            }
-        };
-        count += 1;
-        if count > limits.max_entries {
-            problems.push(Problem {
-                path: String::new(),
-                problem: format!(
-                    "more than {} entries; the rest was not read",
-                    limits.max_entries
-                ),
-            });
-            break;
-        }
-        let raw = String::from_utf8_lossy(&e.path_bytes()).into_owned();
-        let kind = e.header().entry_type();
-        if kind.is_dir() {
-            continue;
-        }
-        if !(kind.is_file() || kind == tar::EntryType::Continuous)
-            || kind.is_pax_global_extensions()
-        {
-            let what = match kind {
-                tar::EntryType::Symlink => "symbolic link",
-                tar::EntryType::Link => "hard link",
-                tar::EntryType::Char | tar::EntryType::Block => "device",
-                tar::EntryType::Fifo => "fifo",
-                _ => "unsupported entry type",
-            };
-            problems.push(Problem {
-                path: raw,
-                problem: format!("refused: {what}"),
-            });
-            continue;
-        }
-        let path = match clean_path(&raw) {
-            Ok(p) => p,
-            Err(why) => {
-                problems.push(Problem {
-                    path: raw,
-                    problem: format!("refused: {why}"),
-                });
-                continue;
-            }
-        };
-        let size = e.header().size().unwrap_or(0);
-        if size > limits.max_entry {
-            problems.push(Problem {
-                path: path.clone(),
-                problem: format!(
-                    "{size} bytes; only the first {} MiB were read",
-                    limits.max_entry >> 20
-                ),
-            });
-        }
-        stats.entries += 1;
-        stats.bytes += size.min(limits.max_entry);
-        let mut body = (&mut e).take(limits.max_entry);
-        if let Err(err) = sink.entry(&path, Some(size), &mut body) {
-            problems.push(Problem {
-                path: path.clone(),
-                problem: format!("read stopped: {err}"),
-            });
-            if err.to_string().contains("decompressed") {
-                break;
-            }
-        }
-        last = path;
-    }
+    Ok((Kind::Log, problems.into_vec(), stats))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -339,10 +303,11 @@ fn walk(
     dir: &Path,
     depth: usize,
     limits: &Limits,
+    deadline: Deadline,
     sink: &mut dyn Sink,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
     stats: &mut Stats,
-) {
+) -> bool {
     let rel = |p: &Path| {
         p.strip_prefix(base)
             .unwrap_or(p)
@@ -350,74 +315,104 @@ fn walk(
             .into_owned()
     };
     if depth > 24 {
-        problems.push(Problem {
-            path: rel(dir),
-            problem: "refused: directories nested too deep".into(),
-        });
-        return;
+        problems.push(&rel(dir), "refused: directories nested too deep".into());
+        return true;
     }
-    let mut items: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
-        Err(e) => {
-            problems.push(Problem {
-                path: rel(dir),
-                problem: e.to_string(),
-            });
-            return;
+    let mut items: Vec<PathBuf> = Vec::new();
+    match std::fs::read_dir(dir) {
+        Ok(rd) => {
+            for e in rd.filter_map(|e| e.ok()) {
+                if items.len() > limits.max_entries {
+                    break;
+                }
+                items.push(e.path());
+            }
         }
-    };
+        Err(e) => {
+            problems.push(&rel(dir), e.to_string());
+            return true;
+        }
+    }
     items.sort();
     for p in items {
         if stats.entries as usize >= limits.max_entries {
-            problems.push(Problem {
-                path: rel(&p),
-                problem: format!(
+            problems.push(
+                &rel(&p),
+                format!(
                     "more than {} entries; the rest was not read",
                     limits.max_entries
                 ),
-            });
-            return;
+            );
+            return false;
+        }
+        if let Some(why) = deadline.passed() {
+            problems.push(&rel(&p), why);
+            return false;
         }
         let Ok(m) = std::fs::symlink_metadata(&p) else {
             continue;
         };
         if m.is_dir() {
-            walk(base, &p, depth + 1, limits, sink, problems, stats);
+            if !walk(base, &p, depth + 1, limits, deadline, sink, problems, stats) {
+                return false;
+            }
         } else if m.is_file() {
             let r = rel(&p);
+            let left = limits.max_total.saturating_sub(stats.bytes);
+            if left == 0 {
+                problems.push(
+                    &r,
+                    format!(
+                        "more than {} MiB read from the directory; the rest was not read (--max-mib)",
+                        limits.max_total >> 20
+                    ),
+                );
+                return false;
+            }
             match File::open(&p) {
                 Ok(f) => {
                     stats.entries += 1;
-                    stats.bytes += m.len().min(limits.max_entry);
                     if m.len() > limits.max_entry {
-                        problems.push(Problem {
-                            path: r.clone(),
-                            problem: format!(
+                        problems.push(
+                            &r,
+                            format!(
                                 "{} bytes; only the first {} MiB were read",
                                 m.len(),
                                 limits.max_entry >> 20
                             ),
-                        });
+                        );
                     }
-                    if let Err(e) = sink.entry(&r, Some(m.len()), &mut f.take(limits.max_entry)) {
-                        problems.push(Problem {
-                            path: r,
-                            problem: format!("read stopped: {e}"),
-                        });
+                    let mut c = Counted::new(f.take(limits.max_entry), left, deadline);
+                    let res = sink.entry(&r, Some(m.len()), &mut c);
+                    stats.bytes += c.n;
+                    if let Err(e) = res {
+                        match c.exhausted() {
+                            Some(why) if c.n >= c.limit => {
+                                problems.push(&r, format!(
+                                    "more than {} MiB read from the directory; the rest was not read (--max-mib)",
+                                    limits.max_total >> 20
+                                ));
+                                let _ = why;
+                                return false;
+                            }
+                            Some(why) => {
+                                problems.push(&r, why);
+                                return false;
+                            }
+                            None => problems.push(&r, format!("read stopped: {e}")),
+                        }
                     }
                 }
-                Err(e) => problems.push(Problem {
-                    path: r,
-                    problem: e.to_string(),
-                }),
+                Err(e) => problems.push(&r, e.to_string()),
             }
         } else {
-            problems.push(Problem {
-                path: rel(&p),
-                problem: "refused: not a regular file (link, device or socket)".into(),
-            });
+            problems.push(
+                &rel(&p),
+                "refused: not a regular file (link, device or socket)".into(),
+            );
         }
     }
+    true
 }
 
 #[cfg(test)]

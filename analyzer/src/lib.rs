@@ -1,8 +1,10 @@
 //! nodejoin's analyzer as a library: read inputs (bundles, directories, pasted
 //! logs), compute facts, apply the rule set, weigh the findings into a verdict.
 
-pub mod digest;
+pub mod budget;
 pub mod cmd;
+pub mod digest;
+pub mod escape;
 pub mod extract;
 pub mod facts;
 pub mod fleet;
@@ -16,6 +18,8 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod structured;
+pub mod tarx;
 pub mod ticket;
 pub mod timeline;
 pub mod verdict;
@@ -46,6 +50,7 @@ struct Stage {
 }
 
 fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, InputError> {
+    structured::begin_input();
     let mut sc = Scanner::new(pats);
     let (kind, problems, stats) = input::read(path, &opts.limits, &mut sc)?;
     for (name, data) in &opts.extra {
@@ -60,6 +65,15 @@ fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, Input
     extract::all(&mut ctx, &mut facts);
     let extra = std::mem::take(&mut ctx.problems);
     scanned.problems.extend(extra);
+    scanned.problems.extend(
+        structured::take_refusals()
+            .into_iter()
+            .map(|e| input::Problem {
+                path: e.what,
+                problem: format!("not parsed: {}", e.message),
+            }),
+    );
+    scanned.problems = input::cap_problems(std::mem::take(&mut scanned.problems));
     Ok(Stage {
         path: path.to_path_buf(),
         kind,

@@ -1,6 +1,7 @@
 //! nodejoin: name the failed phase and likely cause of a Kubernetes node join.
 
 use analyzer::cmd;
+use analyzer::render::sanitize;
 use analyzer::rules::{RuleError, RuleSet};
 use analyzer::{facts, input::Limits, model, Options};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
@@ -71,7 +72,7 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         rules: Option<PathBuf>,
         /// Stop reading an input after this many MiB decompressed.
-        #[arg(long, value_name = "MIB", default_value_t = 2048)]
+        #[arg(long, value_name = "MIB", default_value_t = 1024)]
         max_mib: u64,
         /// Stop reading an input after this many entries.
         #[arg(long, value_name = "N", default_value_t = 20_000)]
@@ -88,6 +89,9 @@ enum Cmd {
         /// Extra evidence: `kubectl get events` output fetched from the cluster.
         #[arg(long, value_name = "FILE")]
         events: Option<PathBuf>,
+        /// Stop reading an input after this many seconds (0: no limit).
+        #[arg(long, value_name = "S", default_value_t = analyzer::budget::DEFAULT_SECONDS)]
+        max_seconds: u64,
     },
     /// The join's events of every source in one order, node-clock times corrected.
     Timeline {
@@ -150,7 +154,7 @@ fn load(dir: &Option<PathBuf>) -> Result<RuleSet, Vec<RuleError>> {
 #[allow(clippy::print_stderr)]
 fn rule_errors(e: &[RuleError]) -> ExitCode {
     for x in e {
-        eprintln!("{x}");
+        eprintln!("{}", sanitize(&x.to_string()));
     }
     eprintln!("nodejoin: {} problem(s) in the rule files", e.len());
     ExitCode::from(cmd::UNREADABLE)
@@ -189,6 +193,7 @@ pub fn main() -> ExitCode {
             markdown_flavor,
             node_yaml,
             events,
+            max_seconds,
         } => {
             let set = match load(&rules) {
                 Ok(s) => s,
@@ -196,8 +201,9 @@ pub fn main() -> ExitCode {
             };
             let opts = Options {
                 limits: Limits {
-                    max_total: max_mib << 20,
+                    max_total: analyzer::budget::mib(max_mib),
                     max_entries,
+                    max_seconds,
                     ..Limits::default()
                 },
                 ..Options::default()
@@ -253,15 +259,9 @@ pub fn main() -> ExitCode {
             action: Some(RulesCmd::Check { dir }),
             ..
         } => {
-            let sources = match &dir {
-                Some(d) => RuleSet::read_dir(d),
-                None => Ok(Vec::new()),
-            };
-            let res = match (sources, &dir) {
-                (Err(e), _) => Err(e),
-                (Ok(s), Some(_)) => RuleSet::from_sources(s),
-                (Ok(_), None) => RuleSet::embedded(),
-            };
+            // The same loader as `analyze --rules`: built-ins plus the files,
+            // so duplicates of built-in ids and size limits are reported alike.
+            let res = load(&dir);
             match res {
                 Ok(s) => {
                     let _ = writeln!(out, "{} rules, no problems", s.rules.len());
@@ -296,11 +296,11 @@ pub fn main() -> ExitCode {
                     .set_header(vec!["id", "phase", "cause", "severity", "title"]);
                 for r in &set.rules {
                     t.add_row(vec![
-                        r.raw.id.clone(),
+                        sanitize(&r.raw.id),
                         r.raw.phase.to_string(),
-                        r.raw.cause.clone(),
+                        sanitize(&r.raw.cause),
                         r.raw.severity.name().into(),
-                        r.raw.title.clone(),
+                        sanitize(&r.raw.title),
                     ]);
                 }
                 let _ = writeln!(
@@ -329,7 +329,8 @@ pub fn main() -> ExitCode {
                     .take(8)
                     .collect();
                 eprintln!(
-                    "nodejoin: no rule {id:?}{}",
+                    "nodejoin: no rule {}{}",
+                    sanitize(&format!("{id:?}")),
                     if near.is_empty() {
                         String::new()
                     } else {
@@ -393,6 +394,8 @@ pub fn main() -> ExitCode {
                 }
             }
             s.push_str(&format!("\nSource: {}\n", r.file));
+            // Rule text comes from user files: escaped like analyze's output.
+            let s: String = s.lines().map(|l| sanitize(l) + "\n").collect();
             let _ = write!(out, "{s}");
             ExitCode::SUCCESS
         }

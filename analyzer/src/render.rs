@@ -7,18 +7,7 @@ use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 
 /// Escape control characters (ANSI escapes, C1 codes, backspaces) for display.
 pub fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\t' => out.push(' '),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    crate::escape::terminal(s)
 }
 
 pub struct Style {
@@ -231,16 +220,15 @@ pub fn text(r: &Report, style: &Style) -> String {
     o
 }
 
-fn md(s: &str) -> String {
-    sanitize(s).replace('|', "\\|").replace('`', "'")
-}
+use crate::escape::{md_code as code, md_text as md};
 
-/// Markdown, for pasting into a ticket.
+/// Markdown, for pasting into a ticket. Text from bundles goes into code
+/// spans; rule text is escaped; nothing can become HTML or a link.
 pub fn markdown(r: &Report) -> String {
     let v = &r.verdict;
     let mut o = format!(
-        "## nodejoin: `{}`\n\n**{}**: {}\n\n",
-        md(&r.input),
+        "## nodejoin: {}\n\n**{}**: {}\n\n",
+        code(&r.input, false),
         md(&verdict_line(r)),
         md(&v.title)
     );
@@ -248,10 +236,16 @@ pub fn markdown(r: &Report) -> String {
         o.push_str("Evidence:\n\n");
         for e in &v.evidence {
             o.push_str(&format!(
-                "- `{}{}`: `{}`\n",
-                md(&e.file),
-                e.line.map(|l| format!(":{l}")).unwrap_or_default(),
-                md(&e.text)
+                "- {}: {}\n",
+                code(
+                    &format!(
+                        "{}{}",
+                        e.file,
+                        e.line.map(|l| format!(":{l}")).unwrap_or_default()
+                    ),
+                    false
+                ),
+                code(&e.text, false)
             ));
         }
         o.push('\n');
@@ -291,17 +285,21 @@ pub fn markdown(r: &Report) -> String {
             o.push_str(&format!(
                 "| {} | {} | {} | {} | {st} | {} |\n",
                 f.severity.name(),
-                f.rule_id,
+                md(&f.rule_id),
                 f.phase,
-                f.cause,
-                md(&ev)
+                md(&f.cause),
+                code(&ev, true)
             ));
         }
     }
     if !r.problems.is_empty() {
         o.push_str("\nInput problems:\n\n");
         for p in &r.problems {
-            o.push_str(&format!("- `{}`: {}\n", md(&p.path), md(&p.problem)));
+            o.push_str(&format!(
+                "- {}: {}\n",
+                code(&p.path, false),
+                code(&p.problem, false)
+            ));
         }
     }
     o

@@ -122,6 +122,77 @@ fn line_at(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// Largest rule file read (bytes).
+pub const MAX_RULE_FILE: u64 = 256 << 10;
+/// Most rule files read from one directory.
+pub const MAX_RULE_FILES: usize = 1000;
+/// Compiled-size limits of all log patterns together; analyze and
+/// `rules check` build the set with these, through [`build_set`].
+pub const SET_SIZE_LIMIT: usize = 64 << 20;
+pub const SET_DFA_LIMIT: usize = 32 << 20;
+
+/// A log pattern as it is compiled: word boundaries are ASCII (`(?-u:\b)`),
+/// which keeps the whole RegexSet on its fast path for non-ASCII text (a
+/// Unicode `\b` made accented logs about 700x slower, issue 9). Any Unicode
+/// word boundary left (say `(?u:\b)`) is refused.
+pub fn fast_pattern(p: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(p.len() + 16);
+    let mut chars = p.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some(k @ ('b' | 'B')) => {
+                let mut tok = format!("\\{k}");
+                if k == 'b' && chars.peek() == Some(&'{') {
+                    for x in chars.by_ref() {
+                        tok.push(x);
+                        if x == '}' {
+                            break;
+                        }
+                    }
+                }
+                out.push_str(&format!("(?-u:{tok})"));
+            }
+            Some(k @ ('<' | '>')) => out.push_str(&format!("(?-u:\\{k})")),
+            Some(k) => {
+                out.push('\\');
+                out.push(k);
+            }
+            None => out.push('\\'),
+        }
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(&out)
+        .map_err(|e| format!("bad regex: {e}"))?;
+    let looks = hir.properties().look_set();
+    if looks.contains_word_unicode() {
+        return Err(
+            "Unicode word boundary (e.g. (?u:\\b)) defeats the fast path for non-ASCII logs; use \\b (compiled as ASCII)"
+                .into(),
+        );
+    }
+    Ok(out)
+}
+
+/// The one RegexSet of every log pattern, built the same way for `rules check`
+/// and for `analyze`, so a size-limit error is reported by both alike.
+pub fn build_set(rules: &[Rule]) -> Result<regex::RegexSet, regex::Error> {
+    let pats: Vec<&str> = rules
+        .iter()
+        .flat_map(|r| r.clauses.iter())
+        .flat_map(|c| c.logs.iter())
+        .map(|r| r.as_str())
+        .collect();
+    regex::RegexSetBuilder::new(pats)
+        .size_limit(SET_SIZE_LIMIT)
+        .dfa_size_limit(SET_DFA_LIMIT)
+        .build()
+}
+
 /// Parse and compile one rule file. All problems are reported, not just the first.
 pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
     let err = |line: usize, message: String| RuleError {
@@ -129,6 +200,15 @@ pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
         line,
         message,
     };
+    if text.len() > MAX_RULE_FILE as usize {
+        return Err(vec![err(
+            0,
+            format!("larger than {} KiB; not a rule file", MAX_RULE_FILE >> 10),
+        )]);
+    }
+    if let Err(e) = crate::structured::check_toml(text, file) {
+        return Err(vec![err(1, e.message)]);
+    }
     let raw: RawRule = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
         vec![err(line, e.message().to_string())]
@@ -252,9 +332,12 @@ pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
         }
         for (list, out) in [(&c.logs, &mut cl.logs), (&c.except, &mut cl.except)] {
             for p in list {
-                match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
-                    Ok(r) => out.push(r),
-                    Err(e) => errors.push(err(line_of(text, p), format!("bad regex: {e}"))),
+                match fast_pattern(p) {
+                    Ok(fast) => match regex::RegexBuilder::new(&fast).size_limit(1 << 20).build() {
+                        Ok(r) => out.push(r),
+                        Err(e) => errors.push(err(line_of(text, p), format!("bad regex: {e}"))),
+                    },
+                    Err(e) => errors.push(err(line_of(text, p), e)),
                 }
             }
         }
@@ -279,9 +362,40 @@ pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
     }
 }
 
+/// A rule file must be a regular file of bounded size: a FIFO would hang the
+/// run and a link to /dev/zero would grow without end (issue 9).
+fn read_rule_file(p: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(p).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file (fifo, device or socket); not read".into());
+    }
+    if meta.len() > MAX_RULE_FILE {
+        return Err(format!(
+            "{} bytes; rule files above {} KiB are not read",
+            meta.len(),
+            MAX_RULE_FILE >> 10
+        ));
+    }
+    let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
+    let mut v = Vec::new();
+    f.take(MAX_RULE_FILE + 1)
+        .read_to_end(&mut v)
+        .map_err(|e| e.to_string())?;
+    if v.len() as u64 > MAX_RULE_FILE {
+        return Err(format!(
+            "rule files above {} KiB are not read",
+            MAX_RULE_FILE >> 10
+        ));
+    }
+    String::from_utf8(v).map_err(|_| "not UTF-8 text".into())
+}
+
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
+    /// Every log pattern in one set, compiled once by [`build_set`].
+    pub log_set: regex::RegexSet,
 }
 
 impl RuleSet {
@@ -312,7 +426,15 @@ impl RuleSet {
                 p.file_name()
                     .is_some_and(|n| !NOT_RULES.iter().any(|x| n == *x))
             })
+            .take(MAX_RULE_FILES + 1)
             .collect();
+        if files.len() > MAX_RULE_FILES {
+            return Err(vec![RuleError {
+                file: dir.display().to_string(),
+                line: 0,
+                message: format!("more than {MAX_RULE_FILES} rule files"),
+            }]);
+        }
         files.sort();
         if files.is_empty() {
             return Err(vec![RuleError {
@@ -324,13 +446,13 @@ impl RuleSet {
         files
             .into_iter()
             .map(|p| {
-                std::fs::read_to_string(&p)
+                read_rule_file(&p)
                     .map(|t| (p.display().to_string(), t))
-                    .map_err(|e| {
+                    .map_err(|message| {
                         vec![RuleError {
                             file: p.display().to_string(),
                             line: 0,
-                            message: e.to_string(),
+                            message,
                         }]
                     })
             })
@@ -359,10 +481,16 @@ impl RuleSet {
                 Err(e) => errors.extend(e),
             }
         }
-        if errors.is_empty() {
-            Ok(RuleSet { rules })
-        } else {
-            Err(errors)
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        match build_set(&rules) {
+            Ok(log_set) => Ok(RuleSet { rules, log_set }),
+            Err(e) => Err(vec![RuleError {
+                file: sources.last().map(|s| s.0.clone()).unwrap_or_default(),
+                line: 0,
+                message: format!("the log patterns of all rules together do not compile: {e}"),
+            }]),
         }
     }
 
@@ -372,7 +500,13 @@ impl RuleSet {
             .iter()
             .map(|(f, t)| (f.to_string(), t.to_string()))
             .collect();
-        all.extend(Self::read_dir(dir)?);
+        // A file identical to a built-in one (`rules check rules/`) adds
+        // nothing; any other file reusing a built-in id is a duplicate.
+        let own: Vec<(String, String)> = Self::read_dir(dir)?
+            .into_iter()
+            .filter(|(_, t)| !all.iter().any(|(_, b)| b == t))
+            .collect();
+        all.extend(own);
         Self::from_sources(all)
     }
 

@@ -22,6 +22,10 @@ const JOIN_MIN: usize = 60;
 /// All rule log patterns, compiled once for a run and shared by every input.
 pub struct Patterns {
     set: RegexSet,
+    /// Every log and milestone pattern in multi-line mode: when it does not
+    /// match a buffer of whole lines, no line in it can match, so the buffer
+    /// is only counted. None when a pattern anchors to the whole text.
+    quiet: Option<RegexSet>,
     /// set index -> (rule, clause, the clause's source filter)
     map: Vec<(usize, usize, Vec<String>)>,
     /// (rule, clause) -> lines that do not count for it
@@ -37,7 +41,6 @@ pub const X509_TIME: &str =
 
 impl Patterns {
     pub fn new(rules: &RuleSet) -> Patterns {
-        let mut pats = Vec::new();
         let mut map = Vec::new();
         let mut except = HashMap::new();
         for (ri, r) in rules.rules.iter().enumerate() {
@@ -45,27 +48,79 @@ impl Patterns {
                 if !c.except.is_empty() {
                     except.insert((ri, ci), c.except.clone());
                 }
-                for p in &c.logs {
-                    pats.push(p.as_str().to_string());
+                for _ in &c.logs {
                     map.push((ri, ci, c.sources.clone()));
                 }
             }
         }
-        let set = regex::RegexSetBuilder::new(&pats)
-            .size_limit(64 << 20)
-            .dfa_size_limit(64 << 20)
-            .build()
-            .expect("rule patterns compiled individually");
+        // Built and size-checked by the rule loader (one path for `rules
+        // check` and `analyze`), with ASCII word boundaries.
+        let set = rules.log_set.clone();
         let mut milestones = vec![("x509-time", Regex::new(X509_TIME).expect("built-in"))];
         for (id, re) in &crate::phases::Phases::builtin().milestones {
             milestones.push((id.as_str(), re.clone()));
         }
+        let quiet = quiet_set(&set, &milestones);
         Patterns {
             set,
+            quiet,
             map,
             except,
             milestones,
         }
+    }
+}
+
+/// The buffer prefilter; see [`Patterns::quiet`].
+fn quiet_set(set: &RegexSet, milestones: &[(&'static str, Regex)]) -> Option<RegexSet> {
+    let pats: Vec<&str> = set
+        .patterns()
+        .iter()
+        .map(|p| p.as_str())
+        .chain(milestones.iter().map(|(_, r)| r.as_str()))
+        .collect();
+    for p in &pats {
+        let hir = regex_syntax::ParserBuilder::new()
+            .multi_line(true)
+            .crlf(true)
+            .build()
+            .parse(p)
+            .ok()?;
+        let looks = hir.properties().look_set();
+        if looks.contains(regex_syntax::hir::Look::Start)
+            || looks.contains(regex_syntax::hir::Look::End)
+        {
+            return None;
+        }
+    }
+    regex::RegexSetBuilder::new(pats)
+        .multi_line(true)
+        .crlf(true)
+        .size_limit(crate::rules::SET_SIZE_LIMIT)
+        .dfa_size_limit(crate::rules::SET_DFA_LIMIT)
+        .build()
+        .ok()
+}
+
+impl Patterns {
+    /// When the complete lines at the start of `chunk` hold nothing any
+    /// pattern can match: their length and count. Lines here end in `\n`
+    /// only; buffers with `\r`, invalid UTF-8 or docker JSON lines are read
+    /// line by line.
+    fn quiet(&self, chunk: &[u8]) -> Option<(usize, u64)> {
+        let q = self.quiet.as_ref()?;
+        let end = memchr::memrchr(b'\n', chunk)? + 1;
+        let region = &chunk[..end];
+        if memchr::memchr(b'\r', region).is_some() {
+            return None;
+        }
+        let text = std::str::from_utf8(region).ok()?;
+        // Lines that decode to other text (JSON logs, #011 tabs) go line by line.
+        if text.contains("{\"") || text.contains("#011") || q.is_match(text) {
+            return None;
+        }
+        let lines = memchr::memchr_iter(b'\n', region).count() as u64;
+        Some((end, lines))
     }
 }
 
@@ -133,15 +188,28 @@ pub struct Scanned {
     pub logs: Vec<LogStat>,
     pub problems: Vec<Problem>,
     pub kind: Option<Kind>,
+    /// The share of the run's memory budget that `small` holds.
+    pub held: crate::budget::Held,
 }
 
 pub struct Scanner<'p> {
     pats: &'p Patterns,
     pub out: Scanned,
     small_bytes: u64,
+    memo: Option<Memo>,
     /// Rejoin wrapped lines (pasted text only).
     joining: bool,
     prev: Option<(u64, String, Vec<usize>)>,
+}
+
+/// The last line matched and what it matched.
+struct Memo {
+    raw: String,
+    text: Option<String>,
+    file_source: &'static str,
+    source: &'static str,
+    rules: Vec<usize>,
+    milestones: Vec<usize>,
 }
 
 impl<'p> Scanner<'p> {
@@ -155,36 +223,56 @@ impl<'p> Scanner<'p> {
                 logs: Vec::new(),
                 problems: Vec::new(),
                 kind: None,
+                held: crate::budget::Held::default(),
             },
             small_bytes: 0,
+            memo: None,
             joining: false,
             prev: None,
         }
     }
 
     fn line(&mut self, file: &str, file_source: &'static str, n: u64, raw: &str) {
-        let decoded = logs::decode(raw);
-        let text = decoded.as_deref().unwrap_or(raw);
-        let source = logs::source_of(raw, file_source);
-        let matched: Vec<usize> = if self.pats.set.is_match(text) {
-            self.pats.set.matches(text).into_iter().collect()
-        } else {
-            Vec::new()
-        };
-        self.hits(file, source, n, text, &matched);
-        for (name, re) in &self.pats.milestones {
-            if re.is_match(text) {
-                self.out.milestones.entry(name).or_default().add(Hit {
-                    file: file.to_string(),
-                    line: n,
-                    text: raw.to_string(),
-                    source,
-                });
-            }
+        // A repeated line (what a small decompression bomb holds) is matched
+        // once; its matches are reused for every copy.
+        let fresh = !matches!(&self.memo, Some(m) if m.raw == raw && m.file_source == file_source);
+        if fresh {
+            let text = logs::decode(raw);
+            let text_ref = text.as_deref().unwrap_or(raw);
+            let source = logs::source_of(raw, file_source);
+            let rules: Vec<usize> = if self.pats.set.is_match(text_ref) {
+                self.pats.set.matches(text_ref).iter().collect()
+            } else {
+                Vec::new()
+            };
+            let milestones: Vec<usize> = (0..self.pats.milestones.len())
+                .filter(|i| self.pats.milestones[*i].1.is_match(text_ref))
+                .collect();
+            self.memo = Some(Memo {
+                raw: raw.to_string(),
+                text,
+                file_source,
+                source,
+                rules,
+                milestones,
+            });
+        }
+        let Some(m) = self.memo.take() else { return };
+        let text = m.text.as_deref().unwrap_or(raw);
+        self.hits(file, m.source, n, text, &m.rules);
+        for i in &m.milestones {
+            let name = self.pats.milestones[*i].0;
+            self.out.milestones.entry(name).or_default().add(Hit {
+                file: file.to_string(),
+                line: n,
+                text: raw.to_string(),
+                source: m.source,
+            });
         }
         if self.joining {
-            self.rejoin(file, source, n, text, &matched);
+            self.rejoin(file, m.source, n, text, &m.rules);
         }
+        self.memo = Some(m);
     }
 
     fn hits(&mut self, file: &str, source: &'static str, n: u64, text: &str, matched: &[usize]) {
@@ -236,7 +324,9 @@ impl<'p> Scanner<'p> {
         }
     }
 
-    /// Scan a stream line by line with a bounded line buffer.
+    /// Scan a stream line by line with a bounded line buffer. Lines end at
+    /// `\n`, `\r\n` or a lone `\r` (CR-only logs). Whole buffers of complete
+    /// lines that no pattern can match are only counted (see [`Patterns`]).
     fn scan(&mut self, file: &str, source: &'static str, r: &mut dyn Read) -> io::Result<()> {
         let mut br = BufReader::with_capacity(256 * 1024, r);
         let mut buf: Vec<u8> = Vec::with_capacity(1024);
@@ -246,6 +336,8 @@ impl<'p> Scanner<'p> {
             ..Default::default()
         };
         let mut overflow = false;
+        let mut pending_cr = false;
+        let mut slow = 0usize;
         loop {
             let chunk = match br.fill_buf() {
                 Ok(c) => c,
@@ -258,8 +350,34 @@ impl<'p> Scanner<'p> {
             if chunk.is_empty() {
                 break;
             }
-            let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
-                Some(p) => (p + 1, true),
+            if pending_cr {
+                pending_cr = false;
+                if chunk[0] == b'\n' {
+                    br.consume(1);
+                    stat.bytes += 1;
+                    continue;
+                }
+            }
+            if slow == 0 && buf.is_empty() && !overflow && !self.joining {
+                if let Some(n) = self.pats.quiet(chunk) {
+                    let (len, lines) = n;
+                    br.consume(len);
+                    stat.bytes += len as u64;
+                    stat.lines += lines;
+                    continue;
+                }
+                slow = chunk.len();
+            }
+            let (take, done) = match memchr::memchr2(b'\n', b'\r', chunk) {
+                Some(p) if chunk[p] == b'\n' => (p + 1, true),
+                Some(p) => match chunk.get(p + 1) {
+                    Some(b'\n') => (p + 2, true),
+                    Some(_) => (p + 1, true),
+                    None => {
+                        pending_cr = true;
+                        (p + 1, true)
+                    }
+                },
                 None => (chunk.len(), false),
             };
             if !overflow {
@@ -268,6 +386,7 @@ impl<'p> Scanner<'p> {
                 overflow = take > room;
             }
             br.consume(take);
+            slow = slow.saturating_sub(take);
             stat.bytes += take as u64;
             if done {
                 stat.lines += 1;
@@ -324,6 +443,13 @@ impl<'p> Scanner<'p> {
     }
 
     fn store(&mut self, path: &str, v: Vec<u8>) {
+        if self.small_bytes + v.len() as u64 <= SMALL_TOTAL && !self.out.held.grow(v.len() as u64) {
+            self.out.problems.push(Problem {
+                path: path.into(),
+                problem: "memory budget shared by all inputs used up; not used for facts".into(),
+            });
+            return;
+        }
         if self.small_bytes + v.len() as u64 > SMALL_TOTAL {
             self.out.problems.push(Problem {
                 path: path.into(),

@@ -22,12 +22,7 @@ pub fn render(r: &Report, f: Flavor) -> String {
 
 /// Inline text in Markdown: no HTML, no table breaks, no code spans.
 fn md(s: &str) -> String {
-    sanitize(s)
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "\\|")
-        .replace('`', "'")
+    crate::escape::md_text(s)
 }
 
 /// A fenced code block whose fence no line of the text can close.

@@ -289,7 +289,7 @@ fn node_events(ctx: &Ctx, out: &mut Vec<Event>) {
         return;
     };
     let text = d.text();
-    let Ok(v) = serde_yaml_ng::from_str::<Y>(&text) else {
+    let Ok(v) = crate::structured::yaml::<Y>(&text, "node object") else {
         return;
     };
     let v = match v.get("items").and_then(|i| i.get(0)) {

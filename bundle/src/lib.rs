@@ -33,7 +33,10 @@ pub fn command_path(id: &str, stream: &str) -> String {
     format!("{COMMANDS_DIR}{id}.{stream}")
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Readers are lenient: a field missing from a damaged or hand-made manifest
+/// takes its default, so what is there is still used.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Manifest {
     pub format: String,
     pub version: u32,
@@ -48,7 +51,7 @@ pub struct Manifest {
     pub totals: Totals,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Collector {
     pub name: String,
     pub version: String,
@@ -70,7 +73,7 @@ pub struct Host {
     pub root: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Options {
     pub since_seconds: u64,
     pub command_timeout_ms: u64,

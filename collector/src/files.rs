@@ -401,8 +401,13 @@ pub(crate) fn collect_extra(ctx: &Ctx, w: &mut Writer, p: &Path, is_node: bool) 
             return item;
         }
     };
-    let red = redact::Redactor::new();
-    let r = redact_bounded(ctx, f, ctx.opts.max_log, &format!("x{name}"), red).and_then(|r| {
+    // An include is recognised by its content (a bare token file, a config).
+    let mut f = f;
+    let mut head = Vec::new();
+    let _ = (&mut f).take(64 * 1024).read_to_end(&mut head);
+    let red = redact::Redactor::structured(redact::sniff(&head));
+    let src = io::Cursor::new(head).chain(f);
+    let r = redact_bounded(ctx, src, ctx.opts.max_log, &format!("x{name}"), red).and_then(|r| {
         item.source_size = Some(r.spool.total());
         r.store(w, &mut item, format!("{}{name}", bundle::EXTRA_DIR))
     });

@@ -88,7 +88,10 @@ pub fn run(
             }
             Err(e) => {
                 exit = UNREADABLE;
-                eprintln!("nodejoin: cannot read {e}");
+                eprintln!(
+                    "nodejoin: cannot read {}",
+                    crate::render::sanitize(&e.to_string())
+                );
                 if args.summary {
                     continue;
                 }

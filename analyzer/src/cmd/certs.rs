@@ -194,7 +194,10 @@ pub fn run(
     let r = match report(path, rules, opts) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("nodejoin: cannot read {e}");
+            eprintln!(
+                "nodejoin: cannot read {}",
+                crate::render::sanitize(&e.to_string())
+            );
             return Ok(UNREADABLE);
         }
     };

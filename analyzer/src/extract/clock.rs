@@ -27,7 +27,9 @@ pub(super) fn collected(c: &mut Ctx, facts: &mut Facts) {
     if c.collected.is_none() {
         c.collected = c
             .doc(Content::ClockProbe)
-            .and_then(|d| serde_json::from_slice::<bundle::ClockProbe>(&d.data).ok())
+            .and_then(|d| {
+                crate::structured::json_slice::<bundle::ClockProbe>(&d.data, bundle::CLOCK).ok()
+            })
             .map(|p| p.node_time_unix_ms as f64 / 1000.0);
     }
     if c.collected.is_none() {
@@ -80,7 +82,7 @@ pub(super) fn probe(c: &mut Ctx, facts: &mut Facts) {
     let Some(d) = c.doc(Content::ClockProbe) else {
         return;
     };
-    let p = match serde_json::from_slice::<bundle::ClockProbe>(&d.data) {
+    let p = match crate::structured::json_slice::<bundle::ClockProbe>(&d.data, bundle::CLOCK) {
         Ok(p) => p,
         Err(e) => {
             c.problems.push(crate::input::Problem {

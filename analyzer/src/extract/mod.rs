@@ -30,7 +30,9 @@ pub struct Doc<'a> {
 }
 
 impl Doc<'_> {
+    /// The text, named as the source of anything its parsers refuse.
     pub fn text(&self) -> Cow<'_, str> {
+        crate::parse::set_current(&self.path);
         String::from_utf8_lossy(&self.data)
     }
 
@@ -108,7 +110,8 @@ impl<'a> Ctx<'a> {
 
     fn read_manifest(&mut self) {
         if let Some(d) = self.doc(Content::Manifest) {
-            let problem = match serde_json::from_slice::<Manifest>(&d.data) {
+            let problem = match crate::structured::json_slice::<Manifest>(&d.data, bundle::MANIFEST)
+            {
                 Ok(m) if m.format != bundle::FORMAT || m.version == 0 => {
                     Some("not a nodejoin manifest (format/version missing)".to_string())
                 }
@@ -121,11 +124,9 @@ impl<'a> Ctx<'a> {
                     self.manifest = Some(m);
                     newer
                 }
-                Err(e) if e.is_syntax() || e.is_eof() => {
-                    Some("manifest.json is not valid JSON; facts from it are missing".into())
-                }
                 Err(e) => Some(format!(
-                    "manifest.json could not be read ({e}); facts from it are missing"
+                    "manifest.json could not be read ({}); facts from it are missing",
+                    e.message
                 )),
             };
             if let Some(problem) = problem {
@@ -136,7 +137,7 @@ impl<'a> Ctx<'a> {
             }
         }
         if let Some(d) = self.doc(Content::Listings) {
-            self.listings = serde_json::from_slice(&d.data).ok();
+            self.listings = crate::structured::json_slice(&d.data, bundle::LISTINGS).ok();
         }
     }
 

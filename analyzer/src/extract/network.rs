@@ -82,10 +82,9 @@ pub(super) fn cni(c: &mut Ctx, facts: &mut Facts) {
 }
 
 pub(super) fn reachability(c: &mut Ctx, facts: &mut Facts) {
-    let Some(r) = c
-        .doc(Content::Reachability)
-        .and_then(|d| serde_json::from_slice::<bundle::Reachability>(&d.data).ok())
-    else {
+    let Some(r) = c.doc(Content::Reachability).and_then(|d| {
+        crate::structured::json_slice::<bundle::Reachability>(&d.data, bundle::REACHABILITY).ok()
+    }) else {
         return;
     };
     // The k3s agent's local load balancer (loopback:6444) only says the agent runs.

@@ -96,6 +96,9 @@ fn from_der(file: &str, der: &[u8]) -> Option<Cert> {
     })
 }
 
+/// Certificate blocks parsed from one file (a bundle holds a few per file).
+pub const MAX_PER_FILE: usize = 32;
+
 /// Every certificate in a PEM bundle or DER file. Malformed blocks are skipped
 /// and counted.
 pub fn parse(file: &str, data: &[u8]) -> (Vec<Cert>, usize) {
@@ -109,6 +112,13 @@ pub fn parse(file: &str, data: &[u8]) -> (Vec<Cert>, usize) {
         return (out, bad);
     }
     for pem in Pem::iter_from_buffer(data) {
+        if out.len() + bad >= MAX_PER_FILE {
+            crate::structured::note(
+                file,
+                format!("more than {MAX_PER_FILE} certificate blocks; the rest were not parsed"),
+            );
+            break;
+        }
         match pem {
             Ok(p) if p.label == "CERTIFICATE" => match from_der(file, &p.contents) {
                 Some(c) => out.push(c),

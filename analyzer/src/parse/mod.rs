@@ -12,20 +12,45 @@ pub mod node;
 pub mod runtime;
 pub mod table;
 
-/// Parse YAML (or JSON, a subset) into `T`; None when it is not that.
-/// Budgets for hostile input are applied here, in one place.
+/// Parse YAML (or JSON, a subset) into `T`; None when it is not that. Size,
+/// depth, node count and anchors are checked first (`structured`); what is
+/// refused is reported as an input problem.
 pub fn yaml<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
-    serde_yaml_ng::from_str(text).ok()
+    crate::structured::yaml(text, &current()).ok()
 }
 
 /// Parse JSON into `T`; None when it is not that.
 pub fn json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
-    serde_json::from_str(text).ok()
+    crate::structured::json(text, &current()).ok()
 }
 
 /// Parse TOML into `T`; None when it is not that.
 pub fn toml<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
-    ::toml::from_str(text).ok()
+    crate::structured::toml(text, &current()).ok()
+}
+
+thread_local! {
+    static CURRENT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Name the text parsers are about to read, for problems they report.
+pub fn set_current(name: &str) {
+    CURRENT.with(|c| {
+        let mut c = c.borrow_mut();
+        c.clear();
+        c.push_str(name);
+    });
+}
+
+fn current() -> String {
+    CURRENT.with(|c| {
+        let c = c.borrow();
+        if c.is_empty() {
+            "structured text".to_string()
+        } else {
+            c.clone()
+        }
+    })
 }
 
 /// Split `s` on runs of two or more spaces or tabs (tabwriter columns).

@@ -1,0 +1,7 @@
+#![no_main]
+//! Target `kubelet_config`: the body is shared with the stable test tests/fuzz_targets.rs.
+
+#[path = "../../tests/common/targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::kubelet_config(data));

@@ -1,0 +1,573 @@
+//! Issue 9: `nodejoin analyze` is bounded in memory and time on every input,
+//! however small. Each case of the issue runs the real binary and measures it
+//! (peak RSS from wait4's rusage, wall time): at most 256 MiB and 10 s per
+//! input, an exit status in {0, 1, 2} (never an abort), and a problem line
+//! wherever something was dropped.
+#![allow(clippy::print_stderr)]
+
+#[path = "common/gen.rs"]
+mod gen;
+
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const NODEJOIN: &str = env!("CARGO_BIN_EXE_nodejoin");
+const MAX_RSS_KIB: i64 = 256 << 10;
+const MAX_SECS: f64 = 10.0;
+
+struct Run {
+    code: Option<i32>,
+    signal: Option<i32>,
+    rss_kib: i64,
+    /// Wall time.
+    secs: f64,
+    /// CPU time (user + system): what the input costs, whatever else the
+    /// machine is running at the same time.
+    cpu: f64,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+impl Run {
+    /// One report per input (the fleet summary that ends several is left out).
+    fn json(&self) -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&self.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .filter(|v: &serde_json::Value| v["kind"] != "summary")
+            .collect()
+    }
+
+    fn out(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    /// The bounds of issue 9.
+    fn bounded(&self, what: &str) -> &Self {
+        eprintln!(
+            "bounds: {what}: exit {:?} signal {:?}, {:.2} s CPU, {:.2} s wall, {} MiB peak RSS",
+            self.code,
+            self.signal,
+            self.cpu,
+            self.secs,
+            self.rss_kib >> 10
+        );
+        assert!(
+            matches!(self.code, Some(0..=2)),
+            "{what}: exit {:?} signal {:?}: {}",
+            self.code,
+            self.signal,
+            self.stderr
+        );
+        assert!(
+            self.rss_kib <= MAX_RSS_KIB,
+            "{what}: {} MiB peak RSS",
+            self.rss_kib >> 10
+        );
+        assert!(self.cpu <= MAX_SECS, "{what}: {:.1} s CPU", self.cpu);
+        // A shared CI machine may be slow; a hang is not.
+        assert!(
+            self.secs <= 6.0 * MAX_SECS,
+            "{what}: {:.1} s wall",
+            self.secs
+        );
+        self
+    }
+}
+
+/// Run nodejoin, measuring its peak RSS and wall time. A 4 GiB address-space
+/// limit and a 120 s watchdog keep a blow-up from taking the machine with it.
+fn run_in(args: &[&str], dir: Option<&Path>) -> Run {
+    let mut cmd = Command::new(NODEJOIN);
+    cmd.args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 4 << 30,
+                rlim_max: 4 << 30,
+            };
+            libc::setrlimit(libc::RLIMIT_AS, &lim);
+            Ok(())
+        });
+    }
+    let start = Instant::now();
+    // Reaped below with wait4, which also gives the child's rusage.
+    #[allow(clippy::zombie_processes)]
+    let mut child = cmd.spawn().expect("spawn nodejoin");
+    let pid = child.id() as libc::pid_t;
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = so.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = se.read_to_end(&mut v);
+        v
+    });
+    let done = Arc::new(AtomicBool::new(false));
+    let d2 = done.clone();
+    std::thread::spawn(move || {
+        let until = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < until {
+            if d2.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if !d2.load(Ordering::Relaxed) {
+            // SAFETY: plain kill(2) of our own child, not yet reaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    });
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data filled in by the kernel.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; std never reaps it (no wait() call).
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+    done.store(true, Ordering::Relaxed);
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(r, pid, "wait4");
+    let (code, signal) = if libc::WIFEXITED(status) {
+        (Some(libc::WEXITSTATUS(status)), None)
+    } else {
+        (None, Some(libc::WTERMSIG(status)))
+    };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Run {
+        code,
+        signal,
+        rss_kib: ru.ru_maxrss,
+        secs,
+        cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
+        stdout: t_out.join().unwrap(),
+        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
+    }
+}
+
+fn run(args: &[&str]) -> Run {
+    run_in(args, None)
+}
+
+fn problems(v: &serde_json::Value) -> String {
+    v["problems"].to_string()
+}
+
+#[test]
+fn every_tar_and_structured_case_is_bounded_and_reported() {
+    let t = tempfile::tempdir().unwrap();
+    for c in gen::cases() {
+        let p = t.path().join(c.name);
+        std::fs::write(&p, &c.data).unwrap();
+        let r = run(&["analyze", "--format", "json", p.to_str().unwrap()]);
+        r.bounded(c.name);
+        let v = &r.json()[0];
+        let pr = problems(v);
+        for w in c.problem {
+            assert!(pr.contains(w), "{}: no problem with {w:?}: {pr}", c.name);
+        }
+        // Problem lines stay readable: a 32 MiB name is not copied out.
+        assert!(
+            r.stdout.len() < 1 << 20,
+            "{}: {} bytes of JSON",
+            c.name,
+            r.stdout.len()
+        );
+        // What follows the bomb is still read.
+        if c.name.starts_with("long-")
+            || c.name.starts_with("pax-body")
+            || c.name.starts_with("sparse-map")
+            || c.name == "accented.tgz"
+        {
+            assert_eq!(v["verdict"]["cause"], "swap-enabled", "{}: {pr}", c.name);
+        }
+    }
+}
+
+#[test]
+fn parallel_inputs_share_one_memory_budget() {
+    let t = tempfile::tempdir().unwrap();
+    for (mib, name) in [(4usize, "refused"), (1, "parsed")] {
+        let mut args = vec!["analyze".to_string(), "--format".into(), "json".into()];
+        for i in 0..8 {
+            let p = t.path().join(format!("{name}-{i}.tgz"));
+            std::fs::write(&p, gen::flat(mib)).unwrap();
+            args.push(p.display().to_string());
+        }
+        let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let r = run(&a);
+        r.bounded(&format!("eight inputs, {mib} MiB flat YAML each"));
+        assert_eq!(r.json().len(), 8);
+    }
+}
+
+#[test]
+fn duplicate_entries_are_reported_and_the_first_copy_kept() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("dup.tgz");
+    std::fs::write(&p, gen::duplicate_manifest()).unwrap();
+    let r = run(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    r.bounded("duplicate entries");
+    let v = &r.json()[0];
+    assert_eq!(v["facts"]["bundle.collected_at"], "t1795500000000", "{v}");
+    assert_eq!(v["verdict"]["cause"], "swap-enabled");
+    let pr = problems(v);
+    assert_eq!(pr.matches("duplicate entry").count(), 2, "{pr}");
+}
+
+#[test]
+fn multi_member_gzip_and_cr_only_logs_are_read_whole() {
+    let t = tempfile::tempdir().unwrap();
+    let gz = t.path().join("kubelet.log.gz");
+    std::fs::write(&gz, gen::two_member_log()).unwrap();
+    let cr = t.path().join("kubelet-cr.log");
+    std::fs::write(&cr, gen::cr_only_log()).unwrap();
+    let r = run(&[
+        "analyze",
+        "--format",
+        "json",
+        gz.to_str().unwrap(),
+        cr.to_str().unwrap(),
+    ]);
+    r.bounded("multi-member gzip, CR-only");
+    for v in r.json() {
+        assert_eq!(v["verdict"]["cause"], "swap-enabled", "{v}");
+    }
+    assert_eq!(r.json()[1]["stats"]["log_lines"], 3);
+    assert_eq!(r.json()[0]["stats"]["log_lines"], 2);
+}
+
+#[test]
+fn a_directory_input_has_a_total_bytes_cap() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("bundle");
+    std::fs::create_dir_all(d.join("commands")).unwrap();
+    std::fs::write(
+        d.join("commands/journal-kubelet.out"),
+        format!("{}\n", gen::SWAP_LINE),
+    )
+    .unwrap();
+    for i in 0..4 {
+        // Sparse: 1 GiB each on disk costs nothing, reading it would.
+        let f = std::fs::File::create(d.join(format!("huge-{i}.log"))).unwrap();
+        f.set_len(1 << 30).unwrap();
+    }
+    let r = run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--max-mib",
+        "8",
+        d.to_str().unwrap(),
+    ]);
+    r.bounded("directory of 4 GiB with --max-mib 8");
+    let v = &r.json()[0];
+    assert!(
+        v["stats"]["bytes"].as_u64().unwrap() <= 8 << 20,
+        "{}",
+        v["stats"]
+    );
+    assert!(
+        problems(v).contains("read from the directory"),
+        "{}",
+        problems(v)
+    );
+    assert_eq!(v["verdict"]["cause"], "swap-enabled");
+}
+
+#[test]
+fn pipes_and_process_substitution_are_read() {
+    let t = tempfile::tempdir().unwrap();
+    let src = testkit::workspace().join("fixtures/bundles/pi-clock-drift-kubeadm");
+    let tgz = t.path().join("b.tgz");
+    testkit::pack_dir(&src, &tgz);
+    // A FIFO: nothing can be read twice.
+    let fifo = t.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let (f2, data) = (fifo.clone(), std::fs::read(&tgz).unwrap());
+    let w = std::thread::spawn(move || {
+        let mut f = std::fs::OpenOptions::new().write(true).open(f2).unwrap();
+        let _ = f.write_all(&data);
+    });
+    let r = run(&["analyze", "--format", "json", fifo.to_str().unwrap()]);
+    w.join().unwrap();
+    r.bounded("fifo");
+    assert_eq!(
+        r.json()[0]["verdict"]["cause"],
+        "clock-drift",
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.json()[0]["kind"], "bundle-tgz");
+    // bash's <(...) as an operator types it.
+    let o = Command::new("bash")
+        .args([
+            "-c",
+            "exec \"$0\" analyze --format json <(cat \"$1\")",
+            NODEJOIN,
+            tgz.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"]["cause"], "clock-drift");
+}
+
+#[test]
+fn flag_arithmetic_does_not_wrap() {
+    let b = testkit::workspace().join("fixtures/bundles/pi-clock-drift-kubeadm");
+    let r = run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--max-mib",
+        "18446744073709551615",
+        "--max-seconds",
+        "18446744073709551615",
+        b.to_str().unwrap(),
+    ]);
+    r.bounded("--max-mib u64::MAX");
+    let v = &r.json()[0];
+    assert!(!problems(v).contains("MiB"), "{}", problems(v));
+    assert_eq!(v["verdict"]["cause"], "clock-drift");
+}
+
+#[test]
+fn the_time_budget_stops_an_input_and_says_so() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("slow.tgz");
+    std::fs::write(&p, gen::lines_bomb(b"a\n", 16 << 10)).unwrap();
+    let r = run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--max-mib",
+        "100000",
+        "--max-seconds",
+        "2",
+        p.to_str().unwrap(),
+    ]);
+    r.bounded("16 GiB of short lines, --max-seconds 2");
+    assert!(
+        problems(&r.json()[0]).contains("time budget"),
+        "{}",
+        problems(&r.json()[0])
+    );
+    assert!(r.secs < 20.0, "{:.1} s", r.secs);
+}
+
+/// Markdown with every code span removed: what a renderer interprets.
+fn outside_code(md: &str) -> String {
+    let mut out = String::new();
+    let b: Vec<char> = md.chars().collect();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == '`' {
+            let mut n = 0;
+            while i + n < b.len() && b[i + n] == '`' {
+                n += 1;
+            }
+            let fence: String = "`".repeat(n);
+            let rest: String = b[i + n..].iter().collect();
+            match rest.find(&fence) {
+                Some(end) => {
+                    i += n + rest[..end].chars().count() + n;
+                    out.push_str("CODE");
+                    continue;
+                }
+                None => {
+                    out.push_str(&fence);
+                    i += n;
+                    continue;
+                }
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn markdown_output_cannot_carry_html_or_links() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("inject.tgz");
+    std::fs::write(&p, gen::injection()).unwrap();
+    let r = run(&["analyze", "--format", "markdown", p.to_str().unwrap()]);
+    r.bounded("markdown injection");
+    let md = r.out();
+    assert!(md.contains("evil.example"), "{md}");
+    let live = outside_code(&md);
+    for bad in ["<img", "](http", "https://"] {
+        assert!(
+            !live.contains(bad),
+            "{bad} outside a code span:\n{live}\n---\n{md}"
+        );
+    }
+    // Table rows keep their cell count: `|` inside evidence is escaped.
+    for row in md
+        .lines()
+        .filter(|l| l.starts_with("| error") || l.starts_with("| warning"))
+    {
+        assert_eq!(row.matches(" | ").count(), 5, "{row}");
+    }
+}
+
+const RULE: &str = "id = \"ID\"\ncause = \"swap-enabled\"\nphase = 1\nseverity = \"error\"\nconfidence = 0.5\ntitle = \"TITLE\"\nexplanation = \"long enough explanation of what this rule is for, really\"\nfix = [\"FIX\"]\nreferences = [\"r\"]\n[[when]]\nlogs = [LOGS]\n";
+
+fn rule(id: &str, title: &str, logs: &str) -> String {
+    RULE.replace("ID", id)
+        .replace("TITLE", title)
+        .replace("FIX", title)
+        .replace("LOGS", logs)
+}
+
+/// `rules check DIR` and `analyze --rules DIR` report the same errors.
+fn both_refuse(dir: &Path, what: &str, needle: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let log = t.path().join("k.log");
+    std::fs::write(&log, format!("{}\n", gen::SWAP_LINE)).unwrap();
+    let c = run(&["rules", "check", dir.to_str().unwrap()]);
+    let a = run(&[
+        "analyze",
+        "--rules",
+        dir.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    for (r, cmd) in [(&c, "rules check"), (&a, "analyze --rules")] {
+        eprintln!(
+            "bounds: {what} ({cmd}): exit {:?}, {:.2} s, {} MiB",
+            r.code,
+            r.secs,
+            r.rss_kib >> 10
+        );
+        assert_eq!(r.code, Some(2), "{what} {cmd}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{what} {cmd}: {}", r.stderr);
+        assert!(r.secs < 30.0);
+    }
+    assert_eq!(c.stderr, a.stderr, "{what}: check and analyze disagree");
+}
+
+#[test]
+fn rules_check_and_analyze_load_rules_the_same_way() {
+    let t = tempfile::tempdir().unwrap();
+    let d = |n: &str| {
+        let p = t.path().join(n);
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    };
+    // Patterns that compile alone but not together.
+    let big = d("big");
+    let pats: Vec<String> = (0..100).map(|i| format!("'\\w{{15}}x{i}'")).collect();
+    std::fs::write(big.join("big.toml"), rule("big-set", "t", &pats.join(", "))).unwrap();
+    both_refuse(&big, "set too big", "do not compile");
+    // A built-in id again.
+    let dup = d("dup");
+    std::fs::write(dup.join("a.toml"), rule("swap-kubelet-refuses", "t", "'x'")).unwrap();
+    both_refuse(&dup, "duplicate built-in id", "duplicate rule id");
+    // A FIFO would hang; /dev/zero would grow without end.
+    let fifo = d("fifo");
+    let c = std::ffi::CString::new(fifo.join("f.toml").to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    both_refuse(&fifo, "fifo rule file", "not a regular file");
+    let zero = d("zero");
+    std::os::unix::fs::symlink("/dev/zero", zero.join("z.toml")).unwrap();
+    both_refuse(&zero, "/dev/zero rule file", "not a regular file");
+    let huge = d("huge");
+    std::fs::write(huge.join("h.toml"), "#".repeat(1 << 20)).unwrap();
+    both_refuse(&huge, "huge rule file", "not read");
+    // Word boundaries, even explicitly Unicode ones, are compiled as ASCII:
+    // 34 MiB of accented log lines stay on the fast path.
+    let ok = d("ok");
+    std::fs::write(
+        ok.join("o.toml"),
+        rule(
+            "ascii-b",
+            "t",
+            "'(?u:\\b)réseau\\s+indisponible\\b', '\\bswap on\\b'",
+        ),
+    )
+    .unwrap();
+    let acc = t.path().join("accented.tgz");
+    std::fs::write(&acc, gen::accented(34)).unwrap();
+    let a = run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--rules",
+        ok.to_str().unwrap(),
+        acc.to_str().unwrap(),
+    ]);
+    a.bounded("34 MiB accented log, user rule with (?u:\\b)");
+    assert!(a.out().contains("ascii-b"), "{}", a.stderr);
+    let c = run(&["rules", "check", ok.to_str().unwrap()]);
+    assert_eq!(c.code, Some(0), "{}", c.stderr);
+}
+
+#[test]
+fn explain_and_rules_escape_rule_text() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(
+        t.path().join("e.toml"),
+        rule("evil-title", "\\u001b]0;pwned\\u0007\\u001b[2J", "'x'"),
+    )
+    .unwrap();
+    let dir = t.path().to_str().unwrap();
+    for args in [
+        vec!["explain", "evil-title", "--rules", dir],
+        vec!["rules", "--rules", dir],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
+        assert!(!r.stdout.contains(&0x1b), "{args:?}: raw escape in output");
+        assert!(!r.stdout.contains(&0x07), "{args:?}: raw BEL in output");
+        assert!(r.out().contains("\\x1b"), "{args:?}: {}", r.out());
+    }
+}
+
+#[test]
+fn many_certificates_and_kubeconfigs_stay_bounded() {
+    let (pem, _) = testkit::server_cert();
+    let certs = pem.repeat((4 << 20) / pem.len());
+    let kube = gen::flat_yaml(1);
+    let mut t = gen::Tgz::default();
+    for i in 0..30 {
+        t.file(
+            &format!("files/etc/kubernetes/pki/c{i}.crt"),
+            certs.as_bytes(),
+        );
+    }
+    for i in 0..30 {
+        t.file(&format!("files/etc/kubernetes/k{i}.conf"), kube.as_bytes());
+    }
+    t.file(gen::JOURNAL, gen::SWAP_LINE.as_bytes());
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("many.tgz");
+    std::fs::write(&p, t.finish()).unwrap();
+    let r = run(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    r.bounded("30 x 4 MiB of certificates, 30 x 1 MiB kubeconfigs");
+    let pr = problems(&r.json()[0]);
+    assert!(
+        pr.contains("certificate blocks; the rest were not parsed"),
+        "{pr}"
+    );
+    assert!(pr.contains("budget"), "{pr}");
+}
