@@ -20,7 +20,7 @@ A join passes five phases: 1 host-prepared, 2 join-initiated, 3 authentication-r
 `nodejoin-collect` (or an unpacked bundle, or a log pasted into a ticket), applies the rule set, \
 and reports the phase whose invariant the root cause breaks, the cause, the evidence (file, line, \
 quoted text) and the fix.",
-    after_help = "Examples:\n  nodejoin analyze nodejoin-pi4-20261124T055801Z.tgz\n  nodejoin analyze kubelet-journal.txt --format json\n  nodejoin analyze fixtures/bundles/pi-clock-drift-kubeadm\n  nodejoin rules\n  nodejoin explain clock-drift-cert-not-yet-valid\n\nExit status: 0 joined, 1 a failure was diagnosed or the result is inconclusive, 2 an input could not be read or the command was misused."
+    after_help = "Examples:\n  nodejoin analyze nodejoin-pi4-20261124T055801Z.tgz\n  nodejoin analyze kubelet-journal.txt --format json\n  nodejoin analyze fixtures/bundles/pi-clock-drift-kubeadm\n  nodejoin rules\n  nodejoin explain clock-drift-credentials\n\nExit status: 0 joined, 1 a failure was diagnosed or the result is inconclusive, 2 an input could not be read or the command was misused."
 )]
 struct Cli {
     #[command(subcommand)]

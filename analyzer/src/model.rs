@@ -2,9 +2,6 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Phase(pub u8);
-
 pub const PHASES: [(u8, &str, &str); 5] = [
     (1, "host-prepared", "OS prerequisites hold: runtime up, kubelet installed and configured, cgroups, swap, modules, sysctls, time synced, identity stable"),
     (2, "join-initiated", "the node reached the control plane and trusted it: endpoint reachable, token valid, CA pinned, clocks agree"),

@@ -232,7 +232,10 @@ pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
         None if raw.cause == model::UNKNOWN_CAUSE => {}
         None => errors.push(err(
             line_of(text, "cause"),
-            format!("unknown cause {:?} (see product.md)", raw.cause),
+            format!(
+                "unknown cause {:?} (see docs/causes.md or `nodejoin facts`)",
+                raw.cause
+            ),
         )),
         Some(c) if !c.1.contains(&raw.phase) => errors.push(err(
             line_of(text, "phase"),
