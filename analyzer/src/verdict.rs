@@ -238,49 +238,10 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
         })
         .collect();
     let verdict = match primary {
-        Some((cause, score, i)) => {
-            let f = &fs[i];
-            let r = rules.get(&f.rule_id);
-            Verdict {
-                status: Status::Failed,
-                phase: Some(f.phase),
-                phase_name: Some(model::phase_id(f.phase)),
-                cause: Some(cause.clone()),
-                confidence: Some((score * 100.0).round() / 100.0),
-                rule_id: Some(f.rule_id.clone()),
-                title: f.title.clone(),
-                fix: r.map(|r| r.raw.fix.clone()).unwrap_or_default(),
-                evidence: f
-                    .evidence
-                    .iter()
-                    .take(policy::VERDICT_EVIDENCE)
-                    .cloned()
-                    .collect(),
-                alternatives: alternatives(rules, &fs, &scores, &cause, score),
-                distinguish: r.and_then(|r| r.raw.distinguish.clone()),
-            }
-        }
+        Some((cause, score, i)) => failed(rules, &fs, &scores, &fs[i], Some(cause), score),
         None if unnamed(&fs).is_some() => {
             let f = unnamed(&fs).expect("checked");
-            let r = rules.get(&f.rule_id);
-            Verdict {
-                status: Status::Failed,
-                phase: Some(f.phase),
-                phase_name: Some(model::phase_id(f.phase)),
-                cause: None,
-                confidence: Some(f.confidence),
-                rule_id: Some(f.rule_id.clone()),
-                title: f.title.clone(),
-                fix: r.map(|r| r.raw.fix.clone()).unwrap_or_default(),
-                evidence: f
-                    .evidence
-                    .iter()
-                    .take(policy::VERDICT_EVIDENCE)
-                    .cloned()
-                    .collect(),
-                alternatives: alternatives(rules, &fs, &scores, model::UNKNOWN_CAUSE, f.confidence),
-                distinguish: r.and_then(|r| r.raw.distinguish.clone()),
-            }
+            failed(rules, &fs, &scores, f, None, f.confidence)
         }
         None if passed[5].is_some() => Verdict {
             status: Status::Joined,
@@ -316,6 +277,39 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
         verdict,
         ladder,
         findings: fs,
+    }
+}
+
+/// A failed verdict from its primary finding; `cause` None names the phase only.
+fn failed(
+    rules: &RuleSet,
+    fs: &[Finding],
+    scores: &BTreeMap<&str, (f64, u8, usize)>,
+    f: &Finding,
+    cause: Option<String>,
+    score: f64,
+) -> Verdict {
+    let r = rules.get(&f.rule_id);
+    let primary = cause
+        .clone()
+        .unwrap_or_else(|| model::UNKNOWN_CAUSE.to_string());
+    Verdict {
+        status: Status::Failed,
+        phase: Some(f.phase),
+        phase_name: Some(model::phase_id(f.phase)),
+        cause,
+        confidence: Some((score * 100.0).round() / 100.0),
+        rule_id: Some(f.rule_id.clone()),
+        title: f.title.clone(),
+        fix: r.map(|r| r.raw.fix.clone()).unwrap_or_default(),
+        evidence: f
+            .evidence
+            .iter()
+            .take(policy::VERDICT_EVIDENCE)
+            .cloned()
+            .collect(),
+        alternatives: alternatives(rules, fs, scores, &primary, score),
+        distinguish: r.and_then(|r| r.raw.distinguish.clone()),
     }
 }
 

@@ -10,19 +10,17 @@ pub struct Swap {
     pub text: String,
 }
 
-/// `/proc/swaps`: a header, then one line per active area (size in KiB).
-pub fn proc_swaps(text: &str) -> Swap {
-    let rows: Vec<(usize, &str)> = text
-        .lines()
+/// Rows under a header line (the first line starting with `header`).
+fn rows_after<'a>(text: &'a str, header: &str) -> Vec<(usize, &'a str)> {
+    text.lines()
         .enumerate()
-        .skip_while(|(_, l)| !l.starts_with("Filename"))
+        .skip_while(|(_, l)| !l.trim_start().starts_with(header))
         .skip(1)
         .filter(|(_, l)| !l.trim().is_empty())
-        .collect();
-    let kib = rows
-        .iter()
-        .filter_map(|(_, l)| l.split_whitespace().nth(2)?.parse::<f64>().ok())
-        .sum();
+        .collect()
+}
+
+fn swap_of(rows: &[(usize, &str)], kib: f64) -> Swap {
     Swap {
         kib,
         active: !rows.is_empty(),
@@ -33,28 +31,25 @@ pub fn proc_swaps(text: &str) -> Swap {
     }
 }
 
+/// `/proc/swaps`: a header, then one line per active area (size in KiB).
+pub fn proc_swaps(text: &str) -> Swap {
+    let rows = rows_after(text, "Filename");
+    let kib = rows
+        .iter()
+        .filter_map(|(_, l)| l.split_whitespace().nth(2)?.parse::<f64>().ok())
+        .sum();
+    swap_of(&rows, kib)
+}
+
 /// `swapon --show`: a header, then one line per area (sizes like `100M`).
 pub fn swapon_show(text: &str) -> Swap {
-    let rows: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .skip_while(|(_, l)| !l.trim_start().starts_with("NAME"))
-        .skip(1)
-        .filter(|(_, l)| !l.trim().is_empty())
-        .collect();
+    let rows = rows_after(text, "NAME");
     let kib = rows
         .iter()
         .filter_map(|(_, l)| super::node::quantity(l.split_whitespace().nth(2)?))
         .map(|b| b / 1024.0)
         .sum();
-    Swap {
-        kib,
-        active: !rows.is_empty(),
-        line: rows.first().map_or(0, |r| r.0),
-        text: rows
-            .first()
-            .map_or_else(|| "(no swap areas)".to_string(), |r| r.1.trim().to_string()),
-    }
+    swap_of(&rows, kib)
 }
 
 /// `free` (any unit flag): the `Swap:` line's total.
