@@ -78,7 +78,7 @@ pub fn verdict_line(r: &Report) -> String {
 }
 
 /// "Also possible: ..." and "To tell them apart: ...", when the verdict has them.
-fn alternatives(v: &crate::report::Verdict) -> Vec<String> {
+pub(crate) fn alternatives(v: &crate::report::Verdict) -> Vec<String> {
     let mut out = Vec::new();
     if !v.alternatives.is_empty() {
         let list: Vec<String> = v
@@ -217,91 +217,6 @@ pub fn text(r: &Report, style: &Style) -> String {
         "\n{} entries, {} log lines in {} files, {} rules\n",
         r.stats.entries, r.stats.log_lines, r.stats.log_files, r.analyzer.rules
     ));
-    o
-}
-
-use crate::escape::{md_code as code, md_text as md};
-
-/// Markdown, for pasting into a ticket. Text from bundles goes into code
-/// spans; rule text is escaped; nothing can become HTML or a link.
-pub fn markdown(r: &Report) -> String {
-    let v = &r.verdict;
-    let mut o = format!(
-        "## nodejoin: {}\n\n**{}**: {}\n\n",
-        code(&r.input, false),
-        md(&verdict_line(r)),
-        md(&v.title)
-    );
-    if !v.evidence.is_empty() {
-        o.push_str("Evidence:\n\n");
-        for e in &v.evidence {
-            o.push_str(&format!(
-                "- {}: {}\n",
-                code(
-                    &format!(
-                        "{}{}",
-                        e.file,
-                        e.line.map(|l| format!(":{l}")).unwrap_or_default()
-                    ),
-                    false
-                ),
-                code(&e.text, false)
-            ));
-        }
-        o.push('\n');
-    }
-    let alt = alternatives(v);
-    if !alt.is_empty() {
-        for line in alt {
-            o.push_str(&format!("{}\n\n", md(&line)));
-        }
-    }
-    if !v.fix.is_empty() {
-        o.push_str("Fix:\n\n");
-        for (i, f) in v.fix.iter().enumerate() {
-            o.push_str(&format!("{}. {}\n", i + 1, md(f)));
-        }
-        o.push('\n');
-    }
-    o.push_str("| # | phase | status | why |\n|---|---|---|---|\n");
-    for p in &r.ladder {
-        let st = match p.status {
-            PhaseStatus::Passed => "passed",
-            PhaseStatus::Failed => "**failed**",
-            PhaseStatus::Unknown => "unknown",
-        };
-        o.push_str(&format!(
-            "| {} | {} | {st} | {} |\n",
-            p.phase,
-            p.id,
-            md(&p.note)
-        ));
-    }
-    if !r.findings.is_empty() {
-        o.push_str("\n| severity | rule | phase | cause | status | evidence |\n|---|---|---|---|---|---|\n");
-        for f in &r.findings {
-            let ev = f.evidence.first().map(|e| e.quoted()).unwrap_or_default();
-            let st = f.status.name();
-            o.push_str(&format!(
-                "| {} | {} | {} | {} | {st} | {} |\n",
-                f.severity.name(),
-                md(&f.rule_id),
-                f.phase,
-                md(&f.cause),
-                code(&ev, true)
-            ));
-        }
-    }
-    if !r.problems.is_empty() {
-        o.push_str("\nInput problems:\n\n");
-        for p in &r.problems {
-            o.push_str(&format!(
-                "- {}: {}\n",
-                code(&p.path, false),
-                code(&p.problem, false)
-            ));
-        }
-    }
     o
 }
 

@@ -80,13 +80,8 @@ fn markdown(r: &Report, f: Flavor) -> String {
         o.push_str(&code_block(&quoted(&v.evidence)));
         o.push('\n');
     }
-    if !v.alternatives.is_empty() {
-        let alts: Vec<String> = v
-            .alternatives
-            .iter()
-            .map(|a| format!("{} (phase {}, {:.2})", md(&a.cause), a.phase, a.confidence))
-            .collect();
-        o.push_str(&format!("Also possible: {}\n\n", alts.join(", ")));
+    for line in crate::render::alternatives(v) {
+        o.push_str(&format!("{}\n\n", md(&line)));
     }
     o.push_str("<details>\n<summary>Phase ladder</summary>\n\n");
     o.push_str("| # | phase | status | why |\n|---|---|---|---|\n");

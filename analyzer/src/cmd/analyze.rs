@@ -88,10 +88,7 @@ pub fn run(
             }
             Err(e) => {
                 exit = UNREADABLE;
-                eprintln!(
-                    "nodejoin: cannot read {}",
-                    crate::render::sanitize(&e.to_string())
-                );
+                super::cannot_read(&e);
                 if args.summary {
                     continue;
                 }

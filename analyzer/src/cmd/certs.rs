@@ -194,10 +194,7 @@ pub fn run(
     let r = match report(path, rules, opts) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!(
-                "nodejoin: cannot read {}",
-                crate::render::sanitize(&e.to_string())
-            );
+            super::cannot_read(&e);
             return Ok(UNREADABLE);
         }
     };

@@ -21,6 +21,15 @@ pub enum Format {
     Markdown(crate::ticket::Flavor),
 }
 
+/// Say on stderr that an input could not be read (its text escaped).
+#[allow(clippy::print_stderr)]
+pub fn cannot_read(e: &dyn std::fmt::Display) {
+    eprintln!(
+        "nodejoin: cannot read {}",
+        crate::render::sanitize(&e.to_string())
+    );
+}
+
 pub fn load_rules(dir: &Option<PathBuf>) -> Result<RuleSet, Vec<RuleError>> {
     match dir {
         Some(d) => RuleSet::with_dir(d),

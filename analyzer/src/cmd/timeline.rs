@@ -102,7 +102,7 @@ pub fn run(
     let t = match timeline::build(path, rules, opts) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("nodejoin: cannot read {e}");
+            super::cannot_read(&e);
             return Ok(UNREADABLE);
         }
     };

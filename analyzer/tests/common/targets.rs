@@ -34,7 +34,13 @@ fn analyze(p: &Path) {
     {
         {
             // Every renderer too: they must not panic on any report.
-            let _ = analyzer::render::markdown(&r);
+            for f in [
+                analyzer::ticket::Flavor::Github,
+                analyzer::ticket::Flavor::Gitlab,
+                analyzer::ticket::Flavor::Jira,
+            ] {
+                let _ = analyzer::ticket::render(&r, f);
+            }
             let _ = analyzer::render::text(
                 &r,
                 &analyzer::render::Style {
