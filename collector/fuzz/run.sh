@@ -13,7 +13,8 @@ for t in redact_text redact_yaml redact_json redact_toml redact_env redact_unit;
   echo "== $t: $secs s"
   cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
     -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 2>&1 |
-    grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|Done|SUMMARY)|ERROR|leak" || true
+    awk '/panicked at/ { n = 4 } n > 0 { n--; print substr($0, 1, 300); next }
+        /^(stat::number_of_executed_units|stat::peak_rss_mb|Done|SUMMARY)|ERROR|leak/' || true
   if [ -n "$(ls -A "artifacts/$t" 2>/dev/null)" ]; then
     echo "fuzz: $t: crash inputs in collector/fuzz/artifacts/$t" >&2
     exit 1

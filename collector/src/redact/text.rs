@@ -631,10 +631,13 @@ impl Redactor {
                             k += 1;
                         }
                         let is_key = matches!(line.get(k), Some(b'=') | Some(b':'))
-                            || line[v..e].contains(&b'=');
+                            || line[v..e].contains(&b'=')
+                            || line[v..e].ends_with(b":");
                         if !is_key && ve > vs && plausible(&line[vs..ve]) {
                             spans.push((vs, ve, false));
-                            start_at = e;
+                            // The token may itself be a key (`token:SECRET`
+                            // aside): scan it too, so its value is not missed.
+                            start_at = v;
                         }
                     }
                 }

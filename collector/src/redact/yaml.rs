@@ -14,10 +14,11 @@ enum State {
         indent: usize,
         keep: bool,
     },
-    /// A quoted scalar that did not close on its line.
+    /// A quoted scalar that did not close on its line. Its later lines are
+    /// withheld even for a kept key: an open quote must not carry the rest
+    /// of the file along.
     Quoted {
         q: u8,
-        keep: bool,
     },
     /// A flow collection that did not close on its line: the text so far.
     Flow {
@@ -61,25 +62,20 @@ pub fn redact(data: &[u8]) -> (Vec<u8>, u64) {
                 }
                 state = State::Normal;
             }
-            State::Quoted { q, keep } => {
+            State::Quoted { q } => {
                 let q = *q;
-                let keep = *keep;
                 match close_quote(text, 0, q) {
                     Some(c) => {
-                        if keep {
-                            out.extend_from_slice(&text[..=c]);
-                        } else {
-                            out.extend_from_slice(&text[..indent]);
-                            marker_into(&mut out, c - indent);
-                            count += 1;
-                            out.push(q);
-                        }
+                        out.extend_from_slice(&text[..indent]);
+                        marker_into(&mut out, c - indent);
+                        count += 1;
+                        out.push(q);
                         out.extend_from_slice(&text[c + 1..]);
                         out.extend_from_slice(nl);
                         state = State::Normal;
                     }
                     None => {
-                        if keep || blank {
+                        if blank {
                             out.extend_from_slice(line);
                         } else {
                             out.extend_from_slice(&text[..indent]);
@@ -370,7 +366,7 @@ fn value(
                         marker_into(out, r.len() - 1);
                         *count += 1;
                     }
-                    State::Quoted { q, keep }
+                    State::Quoted { q }
                 }
             }
         }
