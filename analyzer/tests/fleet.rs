@@ -381,7 +381,10 @@ fn drift_report() -> analyzer::report::Report {
 }
 
 fn stable(s: String) -> String {
-    s.replace(&testkit::workspace().display().to_string(), "<ws>")
+    let ws = testkit::workspace().display().to_string();
+    // Jira escapes dashes: a checkout at /work/wt-house shows as wt\-house.
+    s.replace(&ws.replace('-', "\\-"), "<ws>")
+        .replace(&ws, "<ws>")
         .replace(env!("CARGO_PKG_VERSION"), "<version>")
 }
 
