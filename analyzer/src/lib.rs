@@ -2,6 +2,7 @@
 //! logs), compute facts, apply the rule set, weigh the findings into a verdict.
 
 pub mod budget;
+pub mod cli;
 pub mod cmd;
 pub mod digest;
 pub mod escape;

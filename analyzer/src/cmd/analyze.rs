@@ -1,9 +1,11 @@
 //! `nodejoin analyze`: one report per input; with several inputs (or a
 //! directory of bundles) one line per input and the fleet summary.
 
-use super::{Format, DIAGNOSED, JOINED, UNREADABLE};
+use super::{load_rules, Error, Exit, Format};
+use crate::cli::AnalyzeArgs;
+use crate::input::{InputError, Limits};
 use crate::render::{self, Style};
-use crate::report::Status;
+use crate::report::{Report, Status};
 use crate::rules::RuleSet;
 use crate::{fleet, ticket, Options};
 use std::io::Write;
@@ -41,67 +43,128 @@ fn progress(n: usize) -> Option<indicatif::ProgressBar> {
     Some(pb)
 }
 
-#[allow(clippy::print_stderr)]
-pub fn run(
-    args: Args,
-    rules: &RuleSet,
-    mut opts: Options,
-    out: &mut dyn Write,
-) -> anyhow::Result<u8> {
+/// `nodejoin analyze` as the command line gives it.
+pub fn run(a: AnalyzeArgs, out: &mut dyn Write) -> Result<Exit, Error> {
+    let set = load_rules(&a.rules)?;
+    let opts = Options {
+        limits: Limits {
+            max_total: crate::budget::mib(a.max_mib),
+            max_entries: a.max_entries,
+            max_seconds: a.max_seconds,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let args = Args {
+        format: a.format.lib(a.markdown_flavor),
+        paths: a.paths,
+        summary: a.summary,
+        node_yaml: a.node_yaml,
+        events: a.events,
+    };
+    reports(args, &set, opts, out)
+}
+
+/// The extra evidence files, read into `opts.extra`.
+fn read_extra(args: &Args, opts: &mut Options) -> Result<(), Error> {
     for (file, at) in [(&args.node_yaml, EXTRA_NODE), (&args.events, EXTRA_EVENTS)] {
         if let Some(f) = file {
-            let data = std::fs::read(f)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?;
+            let data = std::fs::read(f).map_err(|source| Error::Read {
+                path: f.clone(),
+                source,
+            })?;
             opts.extra.push((at.to_string(), data));
         }
     }
-    let (paths, fleet_run) = fleet::expand(&args.paths);
+    Ok(())
+}
+
+/// Analyze every input, in parallel, with a progress bar on a terminal.
+fn analyze_all(paths: &[PathBuf], rules: &RuleSet, opts: &Options) -> Vec<Analyzed> {
     let pb = progress(paths.len());
     let tick = || {
         if let Some(p) = &pb {
             p.inc(1);
         }
     };
-    let results = crate::analyze_with(&paths, rules, &opts, &tick);
+    let results = crate::analyze_with(paths, rules, opts, &tick);
     if let Some(p) = &pb {
         p.finish_and_clear();
     }
+    results
+}
+
+type Analyzed = Result<Report, InputError>;
+
+/// One input's text in the chosen format; `None` when it prints nothing.
+fn render_one(
+    r: &Analyzed,
+    format: Format,
+    fleet_run: bool,
+    style: &Style,
+) -> Result<Option<String>, Error> {
+    Ok(Some(match r {
+        Ok(r) => match format {
+            Format::Json => serde_json::to_string(r)? + "\n",
+            Format::Table if fleet_run => fleet::report_line(r),
+            Format::Table => render::text(r, style),
+            Format::Markdown(f) => ticket::render(r, f),
+        },
+        Err(e) => match format {
+            Format::Json => {
+                serde_json::json!({"input": e.path.display().to_string(), "error": e.message})
+                    .to_string()
+                    + "\n"
+            }
+            Format::Table if fleet_run => fleet::error_line(e),
+            Format::Markdown(_) | Format::Table => return Ok(None),
+        },
+    }))
+}
+
+/// The exit status one input's result asks for.
+fn exit_of(r: &Analyzed) -> Exit {
+    match r {
+        Ok(r) if r.verdict.status == Status::Joined => Exit::Joined,
+        Ok(_) => Exit::Diagnosed,
+        Err(_) => Exit::Unreadable,
+    }
+}
+
+/// The fleet summary in the chosen format.
+fn summary(results: &[Analyzed], args: &Args) -> Result<String, Error> {
+    let s = fleet::summarize(results);
+    Ok(match args.format {
+        Format::Json => serde_json::to_string(&s)? + "\n",
+        Format::Markdown(_) => "\n".to_string() + &fleet::render_markdown(&s),
+        Format::Table if args.summary => fleet::render_text(&s).trim_start().to_string(),
+        Format::Table => fleet::render_text(&s),
+    })
+}
+
+/// Analyze `args.paths` and write one report per input (or one line per
+/// input and the fleet summary); the exit status is the worst input's.
+pub fn reports(
+    args: Args,
+    rules: &RuleSet,
+    mut opts: Options,
+    out: &mut dyn Write,
+) -> Result<Exit, Error> {
+    read_extra(&args, &mut opts)?;
+    let (paths, fleet_run) = fleet::expand(&args.paths);
+    let results = analyze_all(&paths, rules, &opts);
     let style = Style::detect();
-    let mut exit = JOINED;
+    let mut exit = Exit::Joined;
     for (i, r) in results.iter().enumerate() {
-        let text = match r {
-            Ok(r) => {
-                exit = exit.max(if r.verdict.status == Status::Joined {
-                    JOINED
-                } else {
-                    DIAGNOSED
-                });
-                if args.summary {
-                    continue;
-                }
-                match args.format {
-                    Format::Json => serde_json::to_string(r)? + "\n",
-                    Format::Table if fleet_run => fleet::report_line(r),
-                    Format::Table => render::text(r, &style),
-                    Format::Markdown(f) => ticket::render(r, f),
-                }
-            }
-            Err(e) => {
-                exit = UNREADABLE;
-                super::cannot_read(&e);
-                if args.summary {
-                    continue;
-                }
-                match args.format {
-                    Format::Json => {
-                        serde_json::json!({"input": e.path.display().to_string(), "error": e.message})
-                            .to_string()
-                            + "\n"
-                    }
-                    Format::Table if fleet_run => fleet::error_line(e),
-                    _ => continue,
-                }
-            }
+        exit = exit.max(exit_of(r));
+        if let Err(e) = r {
+            super::cannot_read(&e);
+        }
+        if args.summary {
+            continue;
+        }
+        let Some(text) = render_one(r, args.format, fleet_run, &style)? else {
+            continue;
         };
         let sep = match args.format {
             Format::Markdown(_) | Format::Table if i > 0 && !fleet_run => "\n",
@@ -113,14 +176,7 @@ pub fn run(
         }
     }
     if fleet_run || args.summary {
-        let s = fleet::summarize(&results);
-        let text = match args.format {
-            Format::Json => serde_json::to_string(&s)? + "\n",
-            Format::Markdown(_) => "\n".to_string() + &fleet::render_markdown(&s),
-            Format::Table if args.summary => fleet::render_text(&s).trim_start().to_string(),
-            Format::Table => fleet::render_text(&s),
-        };
-        let _ = write!(out, "{text}");
+        let _ = write!(out, "{}", summary(&results, &args)?);
     }
     Ok(exit)
 }

@@ -1,7 +1,8 @@
 //! `nodejoin certs BUNDLE`: every certificate with its validity checked
 //! against the node clock and the reference clock.
 
-use super::{Format, DIAGNOSED, JOINED, UNREADABLE};
+use super::{load_rules, Error, Exit, Format};
+use crate::cli::{Flavor, InputArgs};
 use crate::extract::{self, Ctx};
 use crate::facts::keys;
 use crate::parse::certs::fmt_time;
@@ -182,23 +183,18 @@ pub fn markdown(r: &CertReport) -> String {
     o
 }
 
-/// Exit 0 when every certificate is valid on the reference clock, 1 when one is not.
-#[allow(clippy::print_stderr)]
-pub fn run(
-    path: &Path,
-    format: Format,
-    rules: &RuleSet,
-    opts: &Options,
-    out: &mut dyn Write,
-) -> anyhow::Result<u8> {
-    let r = match report(path, rules, opts) {
+/// `nodejoin certs`: exit 0 when every certificate is valid on the reference
+/// clock, 1 when one is not.
+pub fn run(a: &InputArgs, out: &mut dyn Write) -> Result<Exit, Error> {
+    let rules = load_rules(&a.rules)?;
+    let r = match report(&a.input, &rules, &Options::default()) {
         Ok(r) => r,
         Err(e) => {
             super::cannot_read(&e);
-            return Ok(UNREADABLE);
+            return Ok(Exit::Unreadable);
         }
     };
-    let s = match format {
+    let s = match a.format.lib(Flavor::Github) {
         Format::Json => serde_json::to_string_pretty(&r)? + "\n",
         Format::Markdown(_) => markdown(&r),
         Format::Table => text(&r),
@@ -208,5 +204,5 @@ pub fn run(
         .certificates
         .iter()
         .any(|c| matches!(c.verdict, "expired" | "not-yet-valid" | "node-clock-only"));
-    Ok(if bad { DIAGNOSED } else { JOINED })
+    Ok(if bad { Exit::Diagnosed } else { Exit::Joined })
 }

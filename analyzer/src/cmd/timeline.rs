@@ -1,13 +1,12 @@
 //! `nodejoin timeline BUNDLE`: the join events in order, table, JSON or
 //! Markdown.
 
-use super::{Format, JOINED, UNREADABLE};
+use super::{load_rules, Error, Exit, Format};
+use crate::cli::{Flavor, InputArgs};
 use crate::render::sanitize;
-use crate::rules::RuleSet;
 use crate::timeline::{self, Clock, Timeline};
 use crate::Options;
 use std::io::Write;
-use std::path::Path;
 
 fn short(s: &str, n: usize) -> String {
     let s = sanitize(s);
@@ -91,26 +90,21 @@ pub fn markdown(t: &Timeline) -> String {
     o
 }
 
-#[allow(clippy::print_stderr)]
-pub fn run(
-    path: &Path,
-    format: Format,
-    rules: &RuleSet,
-    opts: &Options,
-    out: &mut dyn Write,
-) -> anyhow::Result<u8> {
-    let t = match timeline::build(path, rules, opts) {
+/// `nodejoin timeline` as the command line gives it.
+pub fn run(a: &InputArgs, out: &mut dyn Write) -> Result<Exit, Error> {
+    let rules = load_rules(&a.rules)?;
+    let t = match timeline::build(&a.input, &rules, &Options::default()) {
         Ok(t) => t,
         Err(e) => {
             super::cannot_read(&e);
-            return Ok(UNREADABLE);
+            return Ok(Exit::Unreadable);
         }
     };
-    let s = match format {
+    let s = match a.format.lib(Flavor::Github) {
         Format::Json => serde_json::to_string_pretty(&t)? + "\n",
         Format::Markdown(_) => markdown(&t),
         Format::Table => text(&t),
     };
     out.write_all(s.as_bytes())?;
-    Ok(JOINED)
+    Ok(Exit::Joined)
 }
