@@ -43,7 +43,7 @@ fn paint(style: &Style, text: &str, code: &str) -> String {
 
 fn table(style: &Style) -> Table {
     let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
+    t.load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(style.width);
     if style.color {

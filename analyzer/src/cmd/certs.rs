@@ -124,7 +124,7 @@ pub fn text(r: &CertReport) -> String {
         r.reference_basis
     );
     let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
         .force_no_tty()
         .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
         .set_width(180)

@@ -12,13 +12,13 @@ pub fn run(out: &mut dyn Write) -> Result<Exit, Error> {
 /// Both vocabularies as tables.
 pub fn text() -> String {
     let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
         .set_header(vec!["fact", "type", "meaning"]);
     for (n, k, m) in facts::KNOWN {
         t.add_row(vec![*n, *k, *m]);
     }
     let mut c = comfy_table::Table::new();
-    c.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+    c.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
         .set_header(vec!["cause", "phase", "meaning"]);
     for (id, ph, m) in model::CAUSES {
         let phases: Vec<String> = ph.iter().map(u8::to_string).collect();

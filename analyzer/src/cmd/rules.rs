@@ -45,7 +45,7 @@ pub fn listing(set: &RuleSet) -> Vec<RuleSummary> {
 /// The listing as a table, rule text escaped.
 pub fn text(rules: &[RuleSummary]) -> String {
     let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
         .set_header(vec!["id", "phase", "cause", "severity", "title"]);
     for r in rules {
         t.add_row(vec![

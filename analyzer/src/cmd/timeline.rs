@@ -23,7 +23,7 @@ pub fn text(t: &Timeline) -> String {
         sanitize(&t.correction.note)
     );
     let mut tb = comfy_table::Table::new();
-    tb.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+    tb.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
         .force_no_tty()
         .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
         .set_width(160)
