@@ -81,7 +81,7 @@ impl Phases {
             }
             let conds = |v: &[String]| {
                 v.iter()
-                    .map(|c| Cond::parse(c))
+                    .map(|c| Cond::parse(c).map_err(|e| e.to_string()))
                     .collect::<Result<Vec<_>, _>>()
             };
             proofs.push(Proof {

@@ -2,12 +2,14 @@
 //! operator's own with `--rules DIR`. A raw rule is parsed strictly (unknown
 //! keys are errors) and compiled once: regexes built, fact conditions checked.
 
-use crate::facts::Cond;
+use crate::facts::{Cond, CondError};
 use crate::model::{self, Severity};
 use regex::Regex;
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
+use toml::Spanned;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
@@ -95,27 +97,119 @@ pub struct Clause {
 pub struct Rule {
     pub raw: RawRule,
     pub file: String,
+    /// Line of the rule's id in its file.
+    pub line: usize,
     pub clauses: Vec<Clause>,
 }
 
-/// A problem in a rule file, with where it is.
+/// What is wrong in a rule file: a stable kebab-case code, shown as
+/// `error[CODE]: ...` by `rules check` and `analyze --rules`, and in
+/// `rules check --format json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    /// The file or directory could not be read, or is not a regular file.
+    Unreadable,
+    /// Larger than a rule file may be, or nested past the parser's budget.
+    TooLarge,
+    /// Not UTF-8.
+    NotText,
+    /// A directory with no rule files, or with too many.
+    RuleFileCount,
+    /// Not TOML, an unknown key, a missing key or a value of the wrong type.
+    InvalidToml,
+    /// An id that is not lowercase letters, digits and dashes.
+    BadId,
+    /// Two rules with one id.
+    DuplicateId,
+    /// A cause (or masked cause) that is not in the vocabulary.
+    UnknownCause,
+    /// A phase outside 1-5, or one the cause does not belong to.
+    BadPhase,
+    /// A confidence outside 0.05-1.
+    BadConfidence,
+    /// Title, explanation, fix or references missing.
+    MissingDoc,
+    /// An alternative with an unknown cause, a wrong phase or a confidence
+    /// not below the rule's; or alternatives without `distinguish`.
+    BadAlternative,
+    /// No `[[when]]` clause, or one with neither logs nor facts.
+    EmptyClause,
+    /// A log source that is not known.
+    UnknownSource,
+    /// `sources` or `except` in a clause without `logs`.
+    NeedsLogs,
+    /// A log pattern that does not compile.
+    BadRegex,
+    /// A Unicode word boundary, which defeats the fast path on non-ASCII logs.
+    UnicodeBoundary,
+    /// A fact condition naming a fact that is not computed.
+    UnknownFact,
+    /// A fact condition that does not parse or fit the fact's type.
+    BadCondition,
+    /// All log patterns together are over the compiled-size limits.
+    PatternSetTooLarge,
+}
+
+impl Code {
+    /// The kebab-case code as it is shown.
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::Unreadable => "unreadable",
+            Code::TooLarge => "too-large",
+            Code::NotText => "not-text",
+            Code::RuleFileCount => "rule-file-count",
+            Code::InvalidToml => "invalid-toml",
+            Code::BadId => "bad-id",
+            Code::DuplicateId => "duplicate-id",
+            Code::UnknownCause => "unknown-cause",
+            Code::BadPhase => "bad-phase",
+            Code::BadConfidence => "bad-confidence",
+            Code::MissingDoc => "missing-doc",
+            Code::BadAlternative => "bad-alternative",
+            Code::EmptyClause => "empty-clause",
+            Code::UnknownSource => "unknown-source",
+            Code::NeedsLogs => "needs-logs",
+            Code::BadRegex => "bad-regex",
+            Code::UnicodeBoundary => "unicode-boundary",
+            Code::UnknownFact => "unknown-fact",
+            Code::BadCondition => "bad-condition",
+            Code::PatternSetTooLarge => "pattern-set-too-large",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A problem in a rule file, with what it is and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleError {
+    pub code: Code,
     pub file: String,
+    /// 1-based; 0 when the problem is the whole file or directory.
     pub line: usize,
     pub message: String,
+}
+
+impl RuleError {
+    fn new(code: Code, file: &str, line: usize, message: String) -> Self {
+        RuleError {
+            code,
+            file: file.to_string(),
+            line,
+            message,
+        }
+    }
 }
 
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}: {}", self.file, self.line, self.message)
     }
-}
-
-fn line_of(text: &str, needle: &str) -> usize {
-    text.find(needle)
-        .map(|i| text[..i].lines().count().max(1))
-        .unwrap_or(1)
 }
 
 fn line_at(text: &str, offset: usize) -> usize {
@@ -135,7 +229,7 @@ pub const SET_DFA_LIMIT: usize = 32 << 20;
 /// which keeps the whole RegexSet on its fast path for non-ASCII text (a
 /// Unicode `\b` made accented logs about 700x slower, issue 9). Any Unicode
 /// word boundary left (say `(?u:\b)`) is refused.
-pub fn fast_pattern(p: &str) -> Result<String, String> {
+pub fn fast_pattern(p: &str) -> Result<String, (Code, String)> {
     let mut out = String::with_capacity(p.len() + 16);
     let mut chars = p.chars().peekable();
     while let Some(c) = chars.next() {
@@ -167,13 +261,14 @@ pub fn fast_pattern(p: &str) -> Result<String, String> {
     let hir = regex_syntax::ParserBuilder::new()
         .build()
         .parse(&out)
-        .map_err(|e| format!("bad regex: {e}"))?;
+        .map_err(|e| (Code::BadRegex, format!("bad regex: {e}")))?;
     let looks = hir.properties().look_set();
     if looks.contains_word_unicode() {
-        return Err(
+        return Err((
+            Code::UnicodeBoundary,
             "Unicode word boundary (e.g. (?u:\\b)) defeats the fast path for non-ASCII logs; use \\b (compiled as ASCII)"
                 .into(),
-        );
+        ));
     }
     Ok(out)
 }
@@ -193,205 +288,317 @@ pub fn build_set(rules: &[Rule]) -> Result<regex::RegexSet, regex::Error> {
         .build()
 }
 
-/// Parse and compile one rule file. All problems are reported, not just the first.
-pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
-    let err = |line: usize, message: String| RuleError {
-        file: file.to_string(),
-        line,
-        message,
-    };
-    if text.len() > MAX_RULE_FILE as usize {
-        return Err(vec![err(
-            0,
-            format!("larger than {} KiB; not a rule file", MAX_RULE_FILE >> 10),
-        )]);
+/// A value's place in a rule file, when it is there.
+type At = Option<Spanned<IgnoredAny>>;
+
+/// Where the values of a rule file are, read beside [`RawRule`] so that a
+/// problem names the line of the value at fault.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Spans {
+    id: At,
+    cause: At,
+    phase: At,
+    confidence: At,
+    title: At,
+    explanation: At,
+    fix: At,
+    references: At,
+    masks: Vec<Spanned<IgnoredAny>>,
+    alternatives: Option<Spanned<Vec<AltSpans>>>,
+    when: Option<Spanned<Vec<Spanned<ClauseSpans>>>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct AltSpans {
+    cause: At,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ClauseSpans {
+    logs: Vec<Spanned<IgnoredAny>>,
+    sources: Option<Spanned<Vec<Spanned<IgnoredAny>>>>,
+    except: Option<Spanned<Vec<Spanned<IgnoredAny>>>>,
+    facts: Vec<Spanned<IgnoredAny>>,
+    unless: Vec<Spanned<IgnoredAny>>,
+}
+
+/// Collects the problems of one rule file, each at its value's line.
+struct Lint<'a> {
+    file: &'a str,
+    text: &'a str,
+    errors: Vec<RuleError>,
+}
+
+impl Lint<'_> {
+    /// The line of a value, or of the file's start when it is not there.
+    fn line<T>(&self, at: Option<&Spanned<T>>) -> usize {
+        at.map_or(1, |s| line_at(self.text, s.span().start))
     }
-    if let Err(e) = crate::structured::check_toml(text, file) {
-        return Err(vec![err(1, e.message)]);
+
+    fn push<T>(&mut self, code: Code, at: Option<&Spanned<T>>, message: String) {
+        let line = self.line(at);
+        self.errors
+            .push(RuleError::new(code, self.file, line, message));
     }
-    let raw: RawRule = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
-        vec![err(line, e.message().to_string())]
-    })?;
-    let mut errors = Vec::new();
-    if raw.id.is_empty()
-        || !raw
-            .id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        errors.push(err(
-            line_of(text, "id"),
-            format!(
+
+    /// id, cause, phase and confidence.
+    fn header(&mut self, raw: &RawRule, sp: &Spans) {
+        let id_ok = !raw.id.is_empty()
+            && raw
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !id_ok {
+            let msg = format!(
                 "id {:?} must be lowercase letters, digits and dashes",
                 raw.id
-            ),
-        ));
-    }
-    match model::cause(&raw.cause) {
-        None if raw.cause == model::UNKNOWN_CAUSE => {}
-        None => errors.push(err(
-            line_of(text, "cause"),
-            format!(
-                "unknown cause {:?} (see docs/causes.md or `nodejoin facts`)",
-                raw.cause
-            ),
-        )),
-        Some(c) if !c.1.contains(&raw.phase) => errors.push(err(
-            line_of(text, "phase"),
-            format!(
-                "cause {} belongs to phase {:?}, not {}",
-                c.0, c.1, raw.phase
-            ),
-        )),
-        _ => {}
-    }
-    if !(1..=5).contains(&raw.phase) {
-        errors.push(err(
-            line_of(text, "phase"),
-            format!("phase {} is not 1-5", raw.phase),
-        ));
-    }
-    if !(0.05..=1.0).contains(&raw.confidence) {
-        errors.push(err(
-            line_of(text, "confidence"),
-            "confidence must be between 0.05 and 1".into(),
-        ));
-    }
-    for (k, empty) in [
-        ("title", raw.title.trim().is_empty()),
-        ("explanation", raw.explanation.trim().len() < 40),
-        ("fix", raw.fix.is_empty()),
-        ("references", raw.references.is_empty()),
-    ] {
-        if empty {
-            errors.push(err(line_of(text, k), format!("missing documentation: {k}")));
+            );
+            self.push(Code::BadId, sp.id.as_ref(), msg);
         }
-    }
-    for a in &raw.alternatives {
-        match model::cause(&a.cause) {
-            None => errors.push(err(
-                line_of(text, &a.cause),
-                format!("alternative names unknown cause {:?}", a.cause),
-            )),
-            Some(c) if a.phase.is_some_and(|p| !c.1.contains(&p)) => errors.push(err(
-                line_of(text, &a.cause),
-                format!("alternative {} belongs to phase {:?}", c.0, c.1),
-            )),
+        match model::cause(&raw.cause) {
+            None if raw.cause == model::UNKNOWN_CAUSE => {}
+            None => self.push(
+                Code::UnknownCause,
+                sp.cause.as_ref(),
+                format!(
+                    "unknown cause {:?} (see docs/causes.md or `nodejoin facts`)",
+                    raw.cause
+                ),
+            ),
+            Some(c) if !c.1.contains(&raw.phase) => self.push(
+                Code::BadPhase,
+                sp.phase.as_ref(),
+                format!(
+                    "cause {} belongs to phase {:?}, not {}",
+                    c.0, c.1, raw.phase
+                ),
+            ),
             _ => {}
         }
-        if !(0.05..=1.0).contains(&a.confidence) || a.confidence > raw.confidence {
-            errors.push(err(
-                line_of(text, &a.cause),
-                "an alternative's confidence must be 0.05-1 and below the rule's".into(),
-            ));
+        if !(1..=5).contains(&raw.phase) {
+            let msg = format!("phase {} is not 1-5", raw.phase);
+            self.push(Code::BadPhase, sp.phase.as_ref(), msg);
+        }
+        if !(0.05..=1.0).contains(&raw.confidence) {
+            let msg = "confidence must be between 0.05 and 1".into();
+            self.push(Code::BadConfidence, sp.confidence.as_ref(), msg);
         }
     }
-    if !raw.alternatives.is_empty() && raw.distinguish.is_none() {
-        errors.push(err(
-            line_of(text, "alternatives"),
-            "alternatives need `distinguish`: what tells them apart".into(),
-        ));
-    }
-    for m in &raw.masks {
-        if model::cause(m).is_none() {
-            errors.push(err(line_of(text, m), format!("masks unknown cause {m:?}")));
+
+    /// title, explanation, fix and references.
+    fn docs(&mut self, raw: &RawRule, sp: &Spans) {
+        for (k, empty, at) in [
+            ("title", raw.title.trim().is_empty(), &sp.title),
+            (
+                "explanation",
+                raw.explanation.trim().len() < 40,
+                &sp.explanation,
+            ),
+            ("fix", raw.fix.is_empty(), &sp.fix),
+            ("references", raw.references.is_empty(), &sp.references),
+        ] {
+            if empty {
+                let msg = format!("missing documentation: {k}");
+                self.push(Code::MissingDoc, at.as_ref(), msg);
+            }
         }
     }
-    if raw.when.is_empty() {
-        errors.push(err(
-            line_of(text, "when"),
-            "no [[when]] clause: the rule can never fire".into(),
-        ));
+
+    /// alternatives, distinguish and masks.
+    fn alternatives(&mut self, raw: &RawRule, sp: &Spans) {
+        let alts = sp.alternatives.as_ref();
+        for (i, a) in raw.alternatives.iter().enumerate() {
+            let at = alts.and_then(|v| v.get_ref().get(i)?.cause.as_ref());
+            match model::cause(&a.cause) {
+                None => self.push(
+                    Code::UnknownCause,
+                    at,
+                    format!("alternative names unknown cause {:?}", a.cause),
+                ),
+                Some(c) if a.phase.is_some_and(|p| !c.1.contains(&p)) => self.push(
+                    Code::BadAlternative,
+                    at,
+                    format!("alternative {} belongs to phase {:?}", c.0, c.1),
+                ),
+                _ => {}
+            }
+            if !(0.05..=1.0).contains(&a.confidence) || a.confidence > raw.confidence {
+                let msg = "an alternative's confidence must be 0.05-1 and below the rule's".into();
+                self.push(Code::BadAlternative, at, msg);
+            }
+        }
+        if !raw.alternatives.is_empty() && raw.distinguish.is_none() {
+            let msg = "alternatives need `distinguish`: what tells them apart".into();
+            self.push(Code::BadAlternative, alts, msg);
+        }
+        for (i, m) in raw.masks.iter().enumerate() {
+            if model::cause(m).is_none() {
+                let msg = format!("masks unknown cause {m:?}");
+                self.push(Code::UnknownCause, sp.masks.get(i), msg);
+            }
+        }
     }
-    let mut clauses = Vec::new();
-    for c in &raw.when {
-        let mut cl = Clause {
-            logs: Vec::new(),
-            except: Vec::new(),
-            sources: c.sources.clone(),
-            facts: Vec::new(),
-            unless: Vec::new(),
-        };
+
+    /// Every `[[when]]` clause, compiled.
+    fn clauses(&mut self, raw: &RawRule, sp: &Spans) -> Vec<Clause> {
+        let when = sp.when.as_ref();
+        if raw.when.is_empty() {
+            let msg = "no [[when]] clause: the rule can never fire".into();
+            self.push(Code::EmptyClause, when, msg);
+        }
+        let none = Spanned::new(0..0, ClauseSpans::default());
+        raw.when
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let at = when.and_then(|w| w.get_ref().get(i)).unwrap_or(&none);
+                self.clause(c, at)
+            })
+            .collect()
+    }
+
+    fn clause(&mut self, c: &RawClause, at: &Spanned<ClauseSpans>) -> Clause {
+        let sp = at.get_ref();
         if c.logs.is_empty() && c.facts.is_empty() {
-            errors.push(err(
-                line_of(text, "[[when]]"),
-                "a [[when]] clause needs logs or facts".into(),
-            ));
+            let msg = "a [[when]] clause needs logs or facts".into();
+            self.push(Code::EmptyClause, Some(at), msg);
         }
         if !c.sources.is_empty() && c.logs.is_empty() {
-            errors.push(err(line_of(text, "sources"), "sources without logs".into()));
+            let msg = "sources without logs".into();
+            self.push(Code::NeedsLogs, sp.sources.as_ref(), msg);
         }
-        for s in &c.sources {
+        let sources = sp.sources.as_ref().map(|v| v.get_ref().as_slice());
+        for (i, s) in c.sources.iter().enumerate() {
             if bundle::layout::Source::from_name(s).is_none() {
-                errors.push(err(
-                    line_of(text, s),
-                    format!("unknown source {s:?}; known: {}", source_names().join(", ")),
-                ));
+                let msg = format!("unknown source {s:?}; known: {}", source_names().join(", "));
+                self.push(Code::UnknownSource, sources.and_then(|v| v.get(i)), msg);
             }
         }
         if !c.except.is_empty() && c.logs.is_empty() {
-            errors.push(err(line_of(text, "except"), "except without logs".into()));
+            let msg = "except without logs".into();
+            self.push(Code::NeedsLogs, sp.except.as_ref(), msg);
         }
-        for (list, out) in [(&c.logs, &mut cl.logs), (&c.except, &mut cl.except)] {
-            for p in list {
-                match fast_pattern(p) {
-                    Ok(fast) => match regex::RegexBuilder::new(&fast).size_limit(1 << 20).build() {
-                        Ok(r) => out.push(r),
-                        Err(e) => errors.push(err(line_of(text, p), format!("bad regex: {e}"))),
-                    },
-                    Err(e) => errors.push(err(line_of(text, p), e)),
+        let except = sp
+            .except
+            .as_ref()
+            .map_or(&[][..], |v| v.get_ref().as_slice());
+        Clause {
+            logs: self.patterns(&c.logs, &sp.logs),
+            except: self.patterns(&c.except, except),
+            sources: c.sources.clone(),
+            facts: self.conditions(&c.facts, &sp.facts),
+            unless: self.conditions(&c.unless, &sp.unless),
+        }
+    }
+
+    fn patterns(&mut self, list: &[String], at: &[Spanned<IgnoredAny>]) -> Vec<Regex> {
+        let mut out = Vec::new();
+        for (i, p) in list.iter().enumerate() {
+            let built = fast_pattern(p).and_then(|fast| {
+                regex::RegexBuilder::new(&fast)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|e| (Code::BadRegex, format!("bad regex: {e}")))
+            });
+            match built {
+                Ok(r) => out.push(r),
+                Err((code, msg)) => self.push(code, at.get(i), msg),
+            }
+        }
+        out
+    }
+
+    fn conditions(&mut self, list: &[String], at: &[Spanned<IgnoredAny>]) -> Vec<Cond> {
+        let mut out = Vec::new();
+        for (i, f) in list.iter().enumerate() {
+            match Cond::parse(f) {
+                Ok(cond) => out.push(cond),
+                Err(e) => {
+                    let code = match e {
+                        CondError::UnknownFact(_) => Code::UnknownFact,
+                        CondError::Invalid(_) => Code::BadCondition,
+                    };
+                    self.push(code, at.get(i), e.to_string());
                 }
             }
         }
-        for (list, out) in [(&c.facts, &mut cl.facts), (&c.unless, &mut cl.unless)] {
-            for f in list {
-                match Cond::parse(f) {
-                    Ok(cond) => out.push(cond),
-                    Err(e) => errors.push(err(line_of(text, f), e)),
-                }
-            }
-        }
-        clauses.push(cl);
+        out
     }
-    if errors.is_empty() {
-        Ok(Rule {
-            raw,
-            file: file.to_string(),
-            clauses,
-        })
-    } else {
-        Err(errors)
+}
+
+/// The rule as written and where its values are; refused before parsing
+/// when it is over the size or nesting budget.
+fn parse(file: &str, text: &str) -> Result<(RawRule, Spans), RuleError> {
+    if text.len() > MAX_RULE_FILE as usize {
+        let msg = format!("larger than {} KiB; not a rule file", MAX_RULE_FILE >> 10);
+        return Err(RuleError::new(Code::TooLarge, file, 0, msg));
     }
+    if let Err(e) = crate::structured::check_toml(text, file) {
+        return Err(RuleError::new(Code::TooLarge, file, 1, e.message));
+    }
+    let raw: RawRule = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(1, |s| line_at(text, s.start));
+        RuleError::new(Code::InvalidToml, file, line, e.message().to_string())
+    })?;
+    // The same text parsed as RawRule: only its shape can differ, never fail.
+    let spans = toml::from_str(text).unwrap_or_default();
+    Ok((raw, spans))
+}
+
+/// Parse and compile one rule file. All problems are reported, not just the first.
+pub fn compile(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
+    let (raw, spans) = parse(file, text).map_err(|e| vec![e])?;
+    let mut lint = Lint {
+        file,
+        text,
+        errors: Vec::new(),
+    };
+    lint.header(&raw, &spans);
+    lint.docs(&raw, &spans);
+    lint.alternatives(&raw, &spans);
+    let clauses = lint.clauses(&raw, &spans);
+    if !lint.errors.is_empty() {
+        return Err(lint.errors);
+    }
+    Ok(Rule {
+        line: lint.line(spans.id.as_ref()),
+        raw,
+        file: file.to_string(),
+        clauses,
+    })
 }
 
 /// A rule file must be a regular file of bounded size: a FIFO would hang the
 /// run and a link to /dev/zero would grow without end (issue 9).
-fn read_rule_file(p: &Path) -> Result<String, String> {
+fn read_rule_file(p: &Path) -> Result<String, (Code, String)> {
     use std::io::Read;
-    let meta = std::fs::metadata(p).map_err(|e| e.to_string())?;
+    let io = |e: std::io::Error| (Code::Unreadable, e.to_string());
+    let meta = std::fs::metadata(p).map_err(io)?;
     if !meta.is_file() {
-        return Err("not a regular file (fifo, device or socket); not read".into());
+        let msg = "not a regular file (fifo, device or socket); not read";
+        return Err((Code::Unreadable, msg.into()));
     }
     if meta.len() > MAX_RULE_FILE {
-        return Err(format!(
-            "{} bytes; rule files above {} KiB are not read",
-            meta.len(),
-            MAX_RULE_FILE >> 10
+        return Err((
+            Code::TooLarge,
+            format!(
+                "{} bytes; rule files above {} KiB are not read",
+                meta.len(),
+                MAX_RULE_FILE >> 10
+            ),
         ));
     }
-    let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
+    let f = std::fs::File::open(p).map_err(io)?;
     let mut v = Vec::new();
-    f.take(MAX_RULE_FILE + 1)
-        .read_to_end(&mut v)
-        .map_err(|e| e.to_string())?;
+    f.take(MAX_RULE_FILE + 1).read_to_end(&mut v).map_err(io)?;
     if v.len() as u64 > MAX_RULE_FILE {
-        return Err(format!(
-            "rule files above {} KiB are not read",
-            MAX_RULE_FILE >> 10
-        ));
+        let msg = format!("rule files above {} KiB are not read", MAX_RULE_FILE >> 10);
+        return Err((Code::TooLarge, msg));
     }
-    String::from_utf8(v).map_err(|_| "not UTF-8 text".into())
+    String::from_utf8(v).map_err(|_| (Code::NotText, "not UTF-8 text".into()))
 }
 
 #[derive(Debug)]
@@ -414,15 +621,11 @@ impl RuleSet {
 
     /// Rule files (`*.toml`) in a directory.
     pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<RuleError>> {
-        let rd = std::fs::read_dir(dir).map_err(|e| {
-            vec![RuleError {
-                file: dir.display().to_string(),
-                line: 0,
-                message: e.to_string(),
-            }]
-        })?;
+        let name = dir.display().to_string();
+        let fail = |code, message| vec![RuleError::new(code, &name, 0, message)];
+        let rd = std::fs::read_dir(dir).map_err(|e| fail(Code::Unreadable, e.to_string()))?;
         let mut files: Vec<_> = rd
-            .filter_map(|e| e.ok())
+            .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
             .filter(|p| {
@@ -432,32 +635,21 @@ impl RuleSet {
             .take(MAX_RULE_FILES + 1)
             .collect();
         if files.len() > MAX_RULE_FILES {
-            return Err(vec![RuleError {
-                file: dir.display().to_string(),
-                line: 0,
-                message: format!("more than {MAX_RULE_FILES} rule files"),
-            }]);
+            let msg = format!("more than {MAX_RULE_FILES} rule files");
+            return Err(fail(Code::RuleFileCount, msg));
         }
         files.sort();
         if files.is_empty() {
-            return Err(vec![RuleError {
-                file: dir.display().to_string(),
-                line: 0,
-                message: "no *.toml rule files".into(),
-            }]);
+            return Err(fail(Code::RuleFileCount, "no *.toml rule files".into()));
         }
         files
             .into_iter()
             .map(|p| {
-                read_rule_file(&p)
-                    .map(|t| (p.display().to_string(), t))
-                    .map_err(|message| {
-                        vec![RuleError {
-                            file: p.display().to_string(),
-                            line: 0,
-                            message,
-                        }]
-                    })
+                let file = p.display().to_string();
+                match read_rule_file(&p) {
+                    Ok(t) => Ok((file, t)),
+                    Err((code, msg)) => Err(vec![RuleError::new(code, &file, 0, msg)]),
+                }
             })
             .collect()
     }
@@ -469,14 +661,9 @@ impl RuleSet {
             match compile(file, text) {
                 Ok(r) => {
                     if let Some(prev) = rules.iter().find(|p| p.raw.id == r.raw.id) {
-                        errors.push(RuleError {
-                            file: file.clone(),
-                            line: line_of(text, "id"),
-                            message: format!(
-                                "duplicate rule id {:?} (also in {})",
-                                r.raw.id, prev.file
-                            ),
-                        });
+                        let msg =
+                            format!("duplicate rule id {:?} (also in {})", r.raw.id, prev.file);
+                        errors.push(RuleError::new(Code::DuplicateId, file, r.line, msg));
                     } else {
                         rules.push(r);
                     }
@@ -489,11 +676,12 @@ impl RuleSet {
         }
         match build_set(&rules) {
             Ok(log_set) => Ok(RuleSet { rules, log_set }),
-            Err(e) => Err(vec![RuleError {
-                file: sources.last().map(|s| s.0.clone()).unwrap_or_default(),
-                line: 0,
-                message: format!("the log patterns of all rules together do not compile: {e}"),
-            }]),
+            Err(e) => Err(vec![RuleError::new(
+                Code::PatternSetTooLarge,
+                &sources.last().map(|s| s.0.clone()).unwrap_or_default(),
+                0,
+                format!("the log patterns of all rules together do not compile: {e}"),
+            )]),
         }
     }
 
@@ -575,6 +763,50 @@ sources = ["kubelet"]
         );
         let e = compile("t.toml", &fact).unwrap_err();
         assert!(e[0].message.contains("unknown fact"), "{e:?}");
+    }
+
+    /// Lines come from the parser's spans, not from searching the text: a
+    /// comment naming a key, a second clause and an escaped pattern are each
+    /// reported where they are.
+    #[test]
+    fn problems_are_coded_at_the_value_line() {
+        let text = r#"# the id, cause and phase of this rule are wrong
+id = "Bad_Id"
+cause = "swap-enabled"
+phase = 1
+severity = "error"
+confidence = 0.9
+title = "Swap"
+explanation = "The kubelet refuses to start while swap is on unless failSwapOn is false."
+fix = ["swapoff -a"]
+references = ["https://kubernetes.io/docs/concepts/architecture/nodes/#swap-memory"]
+masks = ["not-a-cause"]
+[[when]]
+logs = ['running with swap on is not supported']
+sources = ["kubelet"]
+
+[[when]]
+sources = ["kubelet", "nowhere"]
+logs = ["ok", "\\d("]
+facts = ["host.swap_on == 1"]
+[[when]]
+unless = ["host.nonesuch exists"]
+"#;
+        let e = compile("t.toml", text).unwrap_err();
+        let got: Vec<(Code, usize)> = e.iter().map(|e| (e.code, e.line)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Code::BadId, 2),
+                (Code::UnknownCause, 11),
+                (Code::UnknownSource, 17),
+                (Code::BadRegex, 18),
+                (Code::UnknownFact, 19),
+                (Code::EmptyClause, 20),
+                (Code::UnknownFact, 21),
+            ],
+            "{e:#?}"
+        );
     }
 
     #[test]

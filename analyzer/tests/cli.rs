@@ -173,3 +173,43 @@ fn help_teaches() {
     let h = String::from_utf8_lossy(&run(&["analyze", "--help"]).stdout).into_owned();
     assert!(h.contains("--format") && h.contains("--rules") && h.contains("one JSON object"));
 }
+
+#[test]
+fn rules_check_json_names_each_problem_by_code() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("a.toml"), "id = \"mine\"\ncause = \"swap-enabled\"\nphase = 1\nseverity = \"error\"\nconfidence = 0.5\ntitle = \"t\"\nexplanation = \"long enough explanation of what this rule is for\"\nfix = [\"x\"]\nreferences = [\"r\"]\n[[when]]\nlogs = ['(unclosed']\nfacts = [\"host.swap == true\"]\n").unwrap();
+    std::fs::write(t.path().join("b.toml"), "id = \"swap-kubelet-refuses\"\ncause = \"swap-enabled\"\nphase = 1\nseverity = \"error\"\nconfidence = 0.5\ntitle = \"t\"\nexplanation = \"long enough explanation of what this rule is for\"\nfix = [\"x\"]\nreferences = [\"r\"]\n[[when]]\nlogs = ['x']\n").unwrap();
+    let dir = t.path().to_str().unwrap();
+    let c = run(&["rules", "check", "--format", "json", dir]);
+    assert_eq!(c.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&c.stdout).unwrap();
+    let got: Vec<(String, u64)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_string(),
+                p["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [("bad-regex", 11), ("unknown-fact", 12), ("duplicate-id", 1)]
+            .map(|(c, l)| (c.to_string(), l))
+    );
+    assert!(v["rules"].is_null());
+    // The text form shows the same codes.
+    let c = run(&["rules", "check", dir]);
+    let err = String::from_utf8_lossy(&c.stderr);
+    assert!(
+        err.contains("error[duplicate-id]: ") && err.contains("b.toml:1:"),
+        "{err}"
+    );
+    // The built-in set is clean, and says how many rules it has.
+    let c = run(&["rules", "check", "--format", "json"]);
+    assert_eq!(c.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&c.stdout).unwrap();
+    assert!(v["rules"].as_u64().unwrap() >= 40 && v["problems"] == serde_json::json!([]));
+}

@@ -64,7 +64,10 @@ impl Error {
     pub fn lines(&self) -> Vec<String> {
         match self {
             Error::Rules(e) => {
-                let mut v: Vec<String> = e.iter().map(|x| sanitize(&x.to_string())).collect();
+                let mut v: Vec<String> = e
+                    .iter()
+                    .map(|x| sanitize(&format!("error[{}]: {x}", x.code)))
+                    .collect();
                 v.push(format!(
                     "nodejoin: {} problem(s) in the rule files",
                     e.len()

@@ -25,13 +25,49 @@ pub struct Cond {
     pub text: String,
 }
 
+/// Why a condition does not parse; each holds the whole message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CondError {
+    /// It names a fact that is not computed.
+    UnknownFact(String),
+    /// Its form, operator or value is wrong.
+    Invalid(String),
+}
+
+impl std::fmt::Display for CondError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CondError::UnknownFact(m) | CondError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for CondError {}
+
 impl Cond {
-    pub fn parse(s: &str) -> Result<Cond, String> {
+    pub fn parse(s: &str) -> Result<Cond, CondError> {
+        Self::parse_inner(s).map_err(|(unknown_fact, m)| {
+            if unknown_fact {
+                CondError::UnknownFact(m)
+            } else {
+                CondError::Invalid(m)
+            }
+        })
+    }
+
+    /// The condition, or (whether the fact is unknown, the message).
+    fn parse_inner(s: &str) -> Result<Cond, (bool, String)> {
+        let bad = |m: String| (false, m);
         let t = s.trim();
         let mut parts = t.splitn(3, char::is_whitespace).filter(|p| !p.is_empty());
-        let name = parts.next().ok_or("empty condition")?.to_string();
+        let name = parts
+            .next()
+            .ok_or_else(|| bad("empty condition".into()))?
+            .to_string();
         let op_s = parts.next().ok_or_else(|| {
-            format!("{t:?}: expected `NAME OP VALUE`, `NAME exists` or `NAME missing`")
+            bad(format!(
+                "{t:?}: expected `NAME OP VALUE`, `NAME exists` or `NAME missing`"
+            ))
         })?;
         let op = match op_s {
             "==" => Op::Eq,
@@ -43,25 +79,30 @@ impl Cond {
             "contains" => Op::Contains,
             "exists" => Op::Exists,
             "missing" => Op::Missing,
-            o => return Err(format!("{t:?}: unknown operator {o:?}")),
+            o => return Err(bad(format!("{t:?}: unknown operator {o:?}"))),
         };
-        let (kind, ..) = known(&name)
-            .map(|k| (k.1, ()))
-            .ok_or_else(|| format!("{t:?}: unknown fact {name:?} (see `nodejoin facts`)"))?;
+        let (kind, ..) = known(&name).map(|k| (k.1, ())).ok_or_else(|| {
+            (
+                true,
+                format!("{t:?}: unknown fact {name:?} (see `nodejoin facts`)"),
+            )
+        })?;
         let rest = parts.next().map(str::trim);
         let value = match (op, rest) {
             (Op::Exists | Op::Missing, None) => None,
             (Op::Exists | Op::Missing, Some(_)) => {
-                return Err(format!("{t:?}: {op_s} takes no value"))
+                return Err(bad(format!("{t:?}: {op_s} takes no value")))
             }
-            (_, None) => return Err(format!("{t:?}: missing value")),
-            (_, Some(v)) => Some(parse_literal(v, kind).map_err(|e| format!("{t:?}: {e}"))?),
+            (_, None) => return Err(bad(format!("{t:?}: missing value"))),
+            (_, Some(v)) => Some(parse_literal(v, kind).map_err(|e| bad(format!("{t:?}: {e}")))?),
         };
         if matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge) && kind != "num" {
-            return Err(format!("{t:?}: {name} is {kind}; ordering needs a number"));
+            return Err(bad(format!(
+                "{t:?}: {name} is {kind}; ordering needs a number"
+            )));
         }
         if op == Op::Contains && kind != "list" && kind != "str" {
-            return Err(format!("{t:?}: contains needs a list or string fact"));
+            return Err(bad(format!("{t:?}: contains needs a list or string fact")));
         }
         Ok(Cond {
             name,
@@ -166,9 +207,10 @@ mod tests {
             "missing facts never compare"
         );
         assert!(Cond::parse("clock.synced == maybe").is_err());
-        assert!(Cond::parse("clock.sycned == false")
-            .unwrap_err()
-            .contains("unknown fact"));
+        assert!(matches!(
+            Cond::parse("clock.sycned == false"),
+            Err(CondError::UnknownFact(m)) if m.contains("unknown fact")
+        ));
         assert!(Cond::parse("clock.synced > 1").is_err());
     }
 }

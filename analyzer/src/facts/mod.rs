@@ -5,7 +5,7 @@
 pub mod cond;
 pub mod keys;
 
-pub use cond::Cond;
+pub use cond::{Cond, CondError};
 pub use keys::KNOWN;
 
 use serde::Serialize;
