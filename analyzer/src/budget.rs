@@ -103,14 +103,35 @@ impl Deadline {
     }
 
     /// Why reading must stop, once the time is up.
-    pub fn passed(&self) -> Option<String> {
+    pub fn passed(&self) -> Option<Exhausted> {
         let at = self.at?;
-        (Instant::now() >= at).then(|| {
-            format!(
-                "time budget of {} s for this input used up; the rest was not read (--max-seconds)",
-                self.secs
-            )
-        })
+        (Instant::now() >= at).then_some(Exhausted::Time { secs: self.secs })
+    }
+}
+
+/// A budget of one input that ran out: what was read so far stands, the
+/// rest is reported as not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exhausted {
+    /// More than `limit` bytes decompressed (`--max-mib`).
+    Bytes { limit: u64 },
+    /// The time budget of `secs` seconds is used up (`--max-seconds`).
+    Time { secs: u64 },
+}
+
+impl std::fmt::Display for Exhausted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exhausted::Bytes { limit } => write!(
+                f,
+                "more than {} MiB decompressed; the rest was not read (--max-mib)",
+                limit >> 20
+            ),
+            Exhausted::Time { secs } => write!(
+                f,
+                "time budget of {secs} s for this input used up; the rest was not read (--max-seconds)"
+            ),
+        }
     }
 }
 
@@ -149,6 +170,7 @@ mod tests {
             at: Some(Instant::now()),
             secs: 1,
         };
-        assert!(d.passed().unwrap().contains("time budget"));
+        assert_eq!(d.passed(), Some(Exhausted::Time { secs: 1 }));
+        assert!(d.passed().unwrap().to_string().contains("time budget"));
     }
 }

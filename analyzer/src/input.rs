@@ -2,7 +2,7 @@
 //! streamed from memory (never extracted), unsafe entries refused, sizes and
 //! counts capped. A damaged archive gives what could be read plus problems.
 
-use crate::budget::Deadline;
+use crate::budget::{Deadline, Exhausted};
 use crate::tarx::{self, Budget};
 use flate2::read::MultiGzDecoder;
 use serde::Serialize;
@@ -143,12 +143,9 @@ impl<R> Counted<R> {
 }
 
 impl<R> Budget for Counted<R> {
-    fn exhausted(&self) -> Option<String> {
+    fn exhausted(&self) -> Option<Exhausted> {
         if self.n >= self.limit {
-            return Some(format!(
-                "more than {} MiB decompressed; the rest was not read (--max-mib)",
-                self.limit >> 20
-            ));
+            return Some(Exhausted::Bytes { limit: self.limit });
         }
         self.deadline.passed()
     }
@@ -157,7 +154,7 @@ impl<R> Budget for Counted<R> {
 impl<R: Read> Read for Counted<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if let Some(why) = self.exhausted() {
-            return Err(io::Error::other(why));
+            return Err(io::Error::other(why.to_string()));
         }
         let want = (buf.len() as u64).min(self.limit - self.n) as usize;
         let n = self.inner.read(&mut buf[..want])?;
@@ -204,35 +201,31 @@ fn is_tar(head: &[u8]) -> bool {
     head.len() >= 262 && &head[257..262] == b"ustar"
 }
 
+/// What one input gave: its kind, its problems and its counts.
+type Read1 = (Kind, Vec<Problem>, Stats);
+
 /// Read one input into `sink`. Errors only when nothing at all could be read.
 ///
 /// The input is opened once and its type sniffed from bytes kept in memory,
 /// so pipes and process substitution (`analyze <(cat b.tgz)`) work.
-pub fn read(
-    path: &Path,
-    limits: &Limits,
-    sink: &mut dyn Sink,
-) -> Result<(Kind, Vec<Problem>, Stats), InputError> {
+pub fn read(path: &Path, limits: &Limits, sink: &mut dyn Sink) -> Result<Read1, InputError> {
     let fail = |e: &dyn fmt::Display| InputError {
         path: path.into(),
         message: e.to_string(),
     };
     let meta = std::fs::metadata(path).map_err(|e| fail(&e))?;
     let deadline = Deadline::after(limits.max_seconds);
-    let mut problems = Problems::default();
-    let mut stats = Stats::default();
     if meta.is_dir() {
-        walk(
-            path,
-            path,
-            0,
+        let mut w = Walk {
+            base: path,
             limits,
             deadline,
             sink,
-            &mut problems,
-            &mut stats,
-        );
-        return Ok((Kind::Directory, problems.into_vec(), stats));
+            problems: Problems::default(),
+            stats: Stats::default(),
+        };
+        w.dir(path, 0);
+        return Ok((Kind::Directory, w.problems.into_vec(), w.stats));
     }
     let mut f = File::open(path).map_err(|e| fail(&e))?;
     let mut head = vec![0u8; 512];
@@ -244,37 +237,7 @@ pub fn read(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "input".into());
     if head.starts_with(&[0x1f, 0x8b]) {
-        // Every gzip member, as zcat reads them; then a peek at the
-        // decompressed start: a tarball, or a gzipped log?
-        let mut gz = MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, src));
-        let mut peek = vec![0u8; 512];
-        let mut n = 0;
-        while n < peek.len() {
-            match gz.read(&mut peek[n..]) {
-                Ok(0) | Err(_) => break,
-                Ok(k) => n += k,
-            }
-        }
-        peek.truncate(n);
-        if n == 0 {
-            return Err(fail(&"gzip data is corrupt or empty"));
-        }
-        let tar = is_tar(&peek);
-        let mut r = Counted::new(io::Cursor::new(peek).chain(gz), limits.max_total, deadline);
-        if tar {
-            tarx::read(&mut r, limits, sink, &mut problems, &mut stats);
-            return Ok((Kind::BundleTgz, problems.into_vec(), stats));
-        }
-        let base = name.strip_suffix(".gz").unwrap_or(&name).to_string();
-        if let Err(e) = sink.entry(&base, None, &mut r) {
-            let why = r
-                .exhausted()
-                .unwrap_or_else(|| format!("read stopped: {e}"));
-            problems.push(&name, why);
-        }
-        stats.entries = 1;
-        stats.bytes = r.n;
-        return Ok((Kind::Log, problems.into_vec(), stats));
+        return read_gzip(src, &name, limits, deadline, sink).map_err(|e| fail(&e));
     }
     let mut r = Counted::new(
         BufReader::with_capacity(256 * 1024, src),
@@ -282,137 +245,218 @@ pub fn read(
         deadline,
     );
     if is_tar(&head) {
-        tarx::read(&mut r, limits, sink, &mut problems, &mut stats);
-        return Ok((Kind::BundleTar, problems.into_vec(), stats));
+        return Ok(read_tar(&mut r, Kind::BundleTar, limits, sink));
     }
     let size = meta.is_file().then_some(meta.len());
-    if let Err(e) = sink.entry(&name, size, &mut r) {
-        let why = r
-            .exhausted()
-            .unwrap_or_else(|| format!("read stopped: {e}"));
-        problems.push(&name, why);
-    }
-    stats.entries = 1;
-    stats.bytes = r.n;
-    Ok((Kind::Log, problems.into_vec(), stats))
+    Ok(read_log(&mut r, &name, &name, size, sink))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn walk(
-    base: &Path,
-    dir: &Path,
-    depth: usize,
+/// A tar stream, every entry into `sink`.
+fn read_tar<R: Read>(
+    r: &mut Counted<R>,
+    kind: Kind,
+    limits: &Limits,
+    sink: &mut dyn Sink,
+) -> Read1 {
+    let mut problems = Problems::default();
+    let mut stats = Stats::default();
+    tarx::read(r, limits, sink, &mut problems, &mut stats);
+    (kind, problems.into_vec(), stats)
+}
+
+/// One plain log (or other text) as one entry named `entry`; a problem
+/// reading it is reported under `file`, the input's name.
+fn read_log<R: Read>(
+    r: &mut Counted<R>,
+    entry: &str,
+    file: &str,
+    size: Option<u64>,
+    sink: &mut dyn Sink,
+) -> Read1 {
+    let mut problems = Problems::default();
+    if let Err(e) = sink.entry(entry, size, r) {
+        let why = r
+            .exhausted()
+            .map_or_else(|| format!("read stopped: {e}"), |b| b.to_string());
+        problems.push(file, why);
+    }
+    let stats = Stats {
+        entries: 1,
+        bytes: r.n,
+    };
+    (Kind::Log, problems.into_vec(), stats)
+}
+
+/// Every gzip member, as zcat reads them; then a peek at the decompressed
+/// start: a tarball, or a gzipped log?
+fn read_gzip(
+    src: impl Read,
+    name: &str,
     limits: &Limits,
     deadline: Deadline,
     sink: &mut dyn Sink,
-    problems: &mut Problems,
-    stats: &mut Stats,
-) -> bool {
-    let rel = |p: &Path| {
-        p.strip_prefix(base)
+) -> Result<Read1, &'static str> {
+    let mut gz = MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, src));
+    let mut peek = vec![0u8; 512];
+    let mut n = 0;
+    while n < peek.len() {
+        match gz.read(&mut peek[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    peek.truncate(n);
+    if n == 0 {
+        return Err("gzip data is corrupt or empty");
+    }
+    let tar = is_tar(&peek);
+    let mut r = Counted::new(io::Cursor::new(peek).chain(gz), limits.max_total, deadline);
+    if tar {
+        return Ok(read_tar(&mut r, Kind::BundleTgz, limits, sink));
+    }
+    let base = name.strip_suffix(".gz").unwrap_or(name);
+    Ok(read_log(&mut r, base, name, None, sink))
+}
+
+/// A directory read as a bundle: files in name order, depth, entry, byte and
+/// time budgets shared by the whole tree.
+struct Walk<'a> {
+    base: &'a Path,
+    limits: &'a Limits,
+    deadline: Deadline,
+    sink: &'a mut dyn Sink,
+    problems: Problems,
+    stats: Stats,
+}
+
+impl Walk<'_> {
+    fn rel(&self, p: &Path) -> String {
+        p.strip_prefix(self.base)
             .unwrap_or(p)
             .to_string_lossy()
             .into_owned()
-    };
-    if depth > 24 {
-        problems.push(&rel(dir), "refused: directories nested too deep".into());
-        return true;
     }
-    let mut items: Vec<PathBuf> = Vec::new();
-    match std::fs::read_dir(dir) {
-        Ok(rd) => {
-            for e in rd.filter_map(|e| e.ok()) {
-                if items.len() > limits.max_entries {
-                    break;
+
+    /// The entries of `dir`, sorted; `None` when it cannot be listed.
+    fn list(&mut self, dir: &Path) -> Option<Vec<PathBuf>> {
+        let mut items: Vec<PathBuf> = Vec::new();
+        match std::fs::read_dir(dir) {
+            Ok(rd) => {
+                for e in rd.filter_map(Result::ok) {
+                    if items.len() > self.limits.max_entries {
+                        break;
+                    }
+                    items.push(e.path());
                 }
-                items.push(e.path());
+            }
+            Err(e) => {
+                let r = self.rel(dir);
+                self.problems.push(&r, e.to_string());
+                return None;
             }
         }
-        Err(e) => {
-            problems.push(&rel(dir), e.to_string());
+        items.sort();
+        Some(items)
+    }
+
+    /// Read `dir` and below; false once a budget has stopped the walk.
+    fn dir(&mut self, dir: &Path, depth: usize) -> bool {
+        if depth > 24 {
+            let r = self.rel(dir);
+            self.problems
+                .push(&r, "refused: directories nested too deep".into());
             return true;
         }
-    }
-    items.sort();
-    for p in items {
-        if stats.entries as usize >= limits.max_entries {
-            problems.push(
-                &rel(&p),
-                format!(
-                    "more than {} entries; the rest was not read",
-                    limits.max_entries
-                ),
-            );
-            return false;
-        }
-        if let Some(why) = deadline.passed() {
-            problems.push(&rel(&p), why);
-            return false;
-        }
-        let Ok(m) = std::fs::symlink_metadata(&p) else {
-            continue;
+        let Some(items) = self.list(dir) else {
+            return true;
         };
-        if m.is_dir() {
-            if !walk(base, &p, depth + 1, limits, deadline, sink, problems, stats) {
-                return false;
-            }
-        } else if m.is_file() {
-            let r = rel(&p);
-            let left = limits.max_total.saturating_sub(stats.bytes);
-            if left == 0 {
-                problems.push(
-                    &r,
-                    format!(
-                        "more than {} MiB read from the directory; the rest was not read (--max-mib)",
-                        limits.max_total >> 20
-                    ),
+        for p in items {
+            let r = self.rel(&p);
+            if self.stats.entries as usize >= self.limits.max_entries {
+                let msg = format!(
+                    "more than {} entries; the rest was not read",
+                    self.limits.max_entries
                 );
+                self.problems.push(&r, msg);
                 return false;
             }
-            match File::open(&p) {
-                Ok(f) => {
-                    stats.entries += 1;
-                    if m.len() > limits.max_entry {
-                        problems.push(
-                            &r,
-                            format!(
-                                "{} bytes; only the first {} MiB were read",
-                                m.len(),
-                                limits.max_entry >> 20
-                            ),
-                        );
-                    }
-                    let mut c = Counted::new(f.take(limits.max_entry), left, deadline);
-                    let res = sink.entry(&r, Some(m.len()), &mut c);
-                    stats.bytes += c.n;
-                    if let Err(e) = res {
-                        match c.exhausted() {
-                            Some(why) if c.n >= c.limit => {
-                                problems.push(&r, format!(
-                                    "more than {} MiB read from the directory; the rest was not read (--max-mib)",
-                                    limits.max_total >> 20
-                                ));
-                                let _ = why;
-                                return false;
-                            }
-                            Some(why) => {
-                                problems.push(&r, why);
-                                return false;
-                            }
-                            None => problems.push(&r, format!("read stopped: {e}")),
-                        }
-                    }
-                }
-                Err(e) => problems.push(&r, e.to_string()),
+            if let Some(why) = self.deadline.passed() {
+                self.problems.push(&r, why.to_string());
+                return false;
             }
-        } else {
-            problems.push(
-                &rel(&p),
-                "refused: not a regular file (link, device or socket)".into(),
+            let Ok(m) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            let go_on = if m.is_dir() {
+                self.dir(&p, depth + 1)
+            } else if m.is_file() {
+                self.file(&p, &r, m.len())
+            } else {
+                let msg = "refused: not a regular file (link, device or socket)";
+                self.problems.push(&r, msg.into());
+                true
+            };
+            if !go_on {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The directory's byte budget is used up.
+    fn over_bytes(&mut self, r: &str) {
+        let msg = format!(
+            "more than {} MiB read from the directory; the rest was not read (--max-mib)",
+            self.limits.max_total >> 20
+        );
+        self.problems.push(r, msg);
+    }
+
+    /// Read one regular file of `len` bytes as entry `r`; false once a
+    /// budget has stopped the walk.
+    fn file(&mut self, p: &Path, r: &str, len: u64) -> bool {
+        let left = self.limits.max_total.saturating_sub(self.stats.bytes);
+        if left == 0 {
+            self.over_bytes(r);
+            return false;
+        }
+        let f = match File::open(p) {
+            Ok(f) => f,
+            Err(e) => {
+                self.problems.push(r, e.to_string());
+                return true;
+            }
+        };
+        self.stats.entries += 1;
+        let max_entry = self.limits.max_entry;
+        if len > max_entry {
+            let msg = format!(
+                "{len} bytes; only the first {} MiB were read",
+                max_entry >> 20
             );
+            self.problems.push(r, msg);
+        }
+        let mut c = Counted::new(f.take(max_entry), left, self.deadline);
+        let res = self.sink.entry(r, Some(len), &mut c);
+        self.stats.bytes += c.n;
+        let Err(e) = res else {
+            return true;
+        };
+        match c.exhausted() {
+            Some(Exhausted::Bytes { .. }) => {
+                self.over_bytes(r);
+                false
+            }
+            Some(why) => {
+                self.problems.push(r, why.to_string());
+                false
+            }
+            None => {
+                self.problems.push(r, format!("read stopped: {e}"));
+                true
+            }
         }
     }
-    true
 }
 
 #[cfg(test)]

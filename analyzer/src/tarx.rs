@@ -188,7 +188,7 @@ struct Refuse(String);
 
 /// The reader's stop conditions (decompression cap, time budget), if reached.
 pub trait Budget {
-    fn exhausted(&self) -> Option<String>;
+    fn exhausted(&self) -> Option<crate::budget::Exhausted>;
 }
 
 /// Read a tar stream into `sink`. Problems are reported; nothing here panics
@@ -213,7 +213,7 @@ pub fn read<R: Read + Budget>(
         ($why:expr) => {{
             let why = $why;
             let msg = match r.exhausted() {
-                Some(b) => b,
+                Some(b) => b.to_string(),
                 None => format!(
                     "archive is truncated or corrupt after {count} entries ({why}); the rest was lost"
                 ),
@@ -425,7 +425,7 @@ pub fn read<R: Read + Budget>(
         if let Err(err) = res {
             match r.exhausted() {
                 Some(b) => {
-                    problems.push(&path, b);
+                    problems.push(&path, b.to_string());
                     return;
                 }
                 None => problems.push(&path, format!("read stopped: {err}")),
@@ -438,7 +438,7 @@ pub fn read<R: Read + Budget>(
         }
         last = path;
         if let Some(b) = r.exhausted() {
-            problems.push(&last, b);
+            problems.push(&last, b.to_string());
             return;
         }
     }
