@@ -5,7 +5,7 @@
 use crate::budget::{Deadline, Exhausted};
 use crate::tarx::{self, Budget};
 use flate2::read::MultiGzDecoder;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -34,7 +34,7 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// A gzip-compressed tar bundle.
@@ -48,7 +48,7 @@ pub enum Kind {
 }
 
 /// Something in the input that was refused, cut or lost.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub path: String,
     pub problem: String,

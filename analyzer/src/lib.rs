@@ -262,7 +262,7 @@ pub fn analyze_with(
                     log_lines: st.scanned.logs.iter().map(|l| l.lines).sum(),
                 },
                 analyzer: AnalyzerInfo {
-                    version: env!("CARGO_PKG_VERSION"),
+                    version: env!("CARGO_PKG_VERSION").to_string(),
                     rules: rules.rules.len(),
                 },
             })

@@ -68,7 +68,7 @@ pub fn verdict_line(r: &Report) -> String {
         Status::Failed => format!(
             "FAILED at phase {} ({}): cause {} (confidence {:.2})",
             v.phase.unwrap_or(0),
-            v.phase_name.unwrap_or("?"),
+            v.phase_name.as_deref().unwrap_or("?"),
             v.cause.as_deref().unwrap_or("not named"),
             v.confidence.unwrap_or(0.0)
         ),
@@ -161,7 +161,7 @@ pub fn text(r: &Report, style: &Style) -> String {
         };
         t.add_row(vec![
             cell(style, &p.phase.to_string(), None),
-            cell(style, p.id, None),
+            cell(style, &p.id, None),
             cell(style, s, Some(c)),
             cell(style, &why, None),
         ]);

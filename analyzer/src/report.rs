@@ -1,12 +1,14 @@
 //! The report is data: every output format renders this and nothing else.
+//! It reads back from its JSON too (`Deserialize`), so a saved report can be
+//! rendered again or compared.
 
 use crate::facts::{Evidence, Value};
 use crate::input::{Kind, Problem};
 use crate::model::Severity;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Failed,
@@ -26,12 +28,12 @@ impl crate::facts::Evidence {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Verdict {
     pub status: Status,
     /// Phase of the root cause (1-5), null when joined.
     pub phase: Option<u8>,
-    pub phase_name: Option<&'static str>,
+    pub phase_name: Option<String>,
     pub cause: Option<String>,
     pub confidence: Option<f64>,
     pub rule_id: Option<String>,
@@ -47,14 +49,14 @@ pub struct Verdict {
 }
 
 /// A less likely cause of the same evidence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AltCause {
     pub cause: String,
     pub phase: u8,
     pub confidence: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PhaseStatus {
     Passed,
@@ -72,16 +74,16 @@ impl PhaseStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhaseResult {
     pub phase: u8,
-    pub id: &'static str,
+    pub id: String,
     pub status: PhaseStatus,
     pub note: String,
     pub evidence: Vec<Evidence>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingStatus {
     /// Counts toward the verdict.
@@ -102,7 +104,7 @@ impl FindingStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     pub rule_id: String,
     pub cause: String,
@@ -111,7 +113,7 @@ pub struct Finding {
     pub confidence: f64,
     pub title: String,
     /// What fired: `logs`, `facts` or `logs+facts`.
-    pub basis: &'static str,
+    pub basis: String,
     pub status: FindingStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -122,7 +124,7 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InputStats {
     pub entries: u64,
     pub bytes: u64,
@@ -130,7 +132,7 @@ pub struct InputStats {
     pub log_lines: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub input: String,
     pub kind: Kind,
@@ -144,8 +146,8 @@ pub struct Report {
     pub analyzer: AnalyzerInfo,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AnalyzerInfo {
-    pub version: &'static str,
+    pub version: String,
     pub rules: usize,
 }

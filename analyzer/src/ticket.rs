@@ -198,7 +198,7 @@ fn jira(r: &Report) -> String {
         o.push_str(&format!(
             "|{}|{}|{st}|{} |\n",
             p.phase,
-            jt(p.id),
+            jt(&p.id),
             jt(&p.note)
         ));
     }

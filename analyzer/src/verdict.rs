@@ -75,7 +75,7 @@ pub fn findings(rules: &RuleSet, s: &Scanned, facts: &Facts) -> Vec<Finding> {
                 rule.raw.confidence
             },
             title: rule.raw.title.clone(),
-            basis,
+            basis: basis.to_string(),
             status: FindingStatus::Active,
             note: None,
             count,
@@ -213,7 +213,7 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
                     .collect();
                 PhaseResult {
                     phase: n,
-                    id,
+                    id: id.to_string(),
                     status: PhaseStatus::Failed,
                     note: format!("broken by {}", dedup(causes).join(", ")),
                     evidence: ev,
@@ -221,7 +221,7 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
             } else if let Some(p) = &passed[n as usize] {
                 PhaseResult {
                     phase: n,
-                    id,
+                    id: id.to_string(),
                     status: PhaseStatus::Passed,
                     note: p.why.clone(),
                     evidence: p.evidence.iter().take(3).cloned().collect(),
@@ -229,7 +229,7 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
             } else {
                 PhaseResult {
                     phase: n,
-                    id,
+                    id: id.to_string(),
                     status: PhaseStatus::Unknown,
                     note: "no evidence either way".into(),
                     evidence: Vec::new(),
@@ -296,7 +296,7 @@ fn failed(
     Verdict {
         status: Status::Failed,
         phase: Some(f.phase),
-        phase_name: Some(model::phase_id(f.phase)),
+        phase_name: Some(model::phase_id(f.phase).to_string()),
         cause,
         confidence: Some((score * 100.0).round() / 100.0),
         rule_id: Some(f.rule_id.clone()),

@@ -116,3 +116,28 @@ fn summary(r: &analyzer::report::Report) -> String {
     let root = testkit::workspace().display().to_string();
     analyzer::digest::digest(r).replace(&root, "[workspace]")
 }
+
+/// A report reads back from its own JSON: serialize, deserialize, serialize
+/// again gives the same text, for every shipped bundle (healthy and failed,
+/// with findings, alternatives, facts of every type and problems).
+#[test]
+fn reports_round_trip_through_json() {
+    let dir = testkit::workspace().join("fixtures/bundles");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 6, "{names:?}");
+    for name in names {
+        let r = report(&name);
+        let json = serde_json::to_string_pretty(&r).unwrap();
+        let back: analyzer::report::Report = serde_json::from_str(&json)
+            .unwrap_or_else(|e| panic!("{name}: report does not read back: {e}"));
+        assert_eq!(
+            serde_json::to_string_pretty(&back).unwrap(),
+            json,
+            "{name}: round trip changed the report"
+        );
+    }
+}

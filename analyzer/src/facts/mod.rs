@@ -8,12 +8,12 @@ pub mod keys;
 pub use cond::{Cond, CondError};
 pub use keys::KNOWN;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {
     Bool(bool),
@@ -35,7 +35,7 @@ impl fmt::Display for Value {
 }
 
 /// Where something was seen: a file inside the input, a line, quoted text.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Evidence {
     pub file: String,
     #[serde(skip_serializing_if = "Option::is_none")]
