@@ -6,7 +6,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("rules/ directory")
-        .filter_map(|e| e.ok())
+        .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .filter(|p| {
@@ -15,7 +15,7 @@ fn main() {
         })
         .collect();
     files.sort();
-    let mut out = String::from("pub const EMBEDDED: &[(&str, &str)] = &[\n");
+    let mut out = String::from("pub(crate) const EMBEDDED: &[(&str, &str)] = &[\n");
     for f in files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
@@ -32,7 +32,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", phases.display());
     writeln!(
         out,
-        "pub const PHASES: &str = include_str!({:?});",
+        "pub(crate) const PHASES: &str = include_str!({:?});",
         phases.canonicalize().unwrap().display().to_string()
     )
     .unwrap();

@@ -64,9 +64,13 @@ pub struct ParsePermit(u64);
 
 pub fn parse_permit(n: u64) -> ParsePermit {
     let n = n.min(PARSING_TOTAL);
-    let mut cur = PARSING.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cur = PARSING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     while *cur > 0 && *cur + n > PARSING_TOTAL {
-        cur = PARSED.wait(cur).unwrap_or_else(|e| e.into_inner());
+        cur = PARSED
+            .wait(cur)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
     }
     *cur += n;
     ParsePermit(n)
@@ -74,7 +78,9 @@ pub fn parse_permit(n: u64) -> ParsePermit {
 
 impl Drop for ParsePermit {
     fn drop(&mut self) {
-        let mut cur = PARSING.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cur = PARSING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *cur = cur.saturating_sub(self.0);
         PARSED.notify_all();
     }

@@ -12,7 +12,7 @@ pub fn terminal(s: &str) -> String {
             '\t' => out.push(' '),
             c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
             '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
             }
             c => out.push(c),
         }

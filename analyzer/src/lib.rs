@@ -1,6 +1,9 @@
 //! nodejoin's analyzer as a library: read inputs (bundles, directories, pasted
 //! logs), compute facts, apply the rule set, weigh the findings into a verdict.
 
+// A `pub` item the crate does not export is a mistake: say pub(crate).
+#![warn(unreachable_pub)]
+
 pub mod budget;
 pub mod cli;
 pub mod cmd;
@@ -136,7 +139,7 @@ fn cross_input(stages: &mut [Result<Stage, InputError>]) {
             bundle::layout::host::HOSTNAME,
             |f| {
                 f.str(IDENTITY_HOSTNAME)
-                    .map(|h| h.to_lowercase())
+                    .map(str::to_lowercase)
                     .into_iter()
                     .collect()
             },

@@ -179,7 +179,11 @@ pub fn text(r: &Report, style: &Style) -> String {
                 crate::model::Severity::Info => Color::Blue,
             };
             let status = f.status.name();
-            let ev = f.evidence.first().map(|e| e.quoted()).unwrap_or_default();
+            let ev = f
+                .evidence
+                .first()
+                .map(crate::facts::Evidence::quoted)
+                .unwrap_or_default();
             let ev = if f.count > 1 {
                 format!("{ev} (+{} more lines)", f.count - 1)
             } else {

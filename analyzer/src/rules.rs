@@ -280,7 +280,7 @@ pub fn build_set(rules: &[Rule]) -> Result<regex::RegexSet, regex::Error> {
         .iter()
         .flat_map(|r| r.clauses.iter())
         .flat_map(|c| c.logs.iter())
-        .map(|r| r.as_str())
+        .map(regex::Regex::as_str)
         .collect();
     regex::RegexSetBuilder::new(pats)
         .size_limit(SET_SIZE_LIMIT)
@@ -743,7 +743,7 @@ sources = ["kubelet"]
             .replace("swap-enabled", "swap-on")
             .replace("phase = 1", "phase = 7");
         let e = compile("t.toml", &bad).unwrap_err();
-        let msgs: Vec<String> = e.iter().map(|e| e.to_string()).collect();
+        let msgs: Vec<String> = e.iter().map(ToString::to_string).collect();
         assert!(
             msgs.iter().any(|m| m.starts_with("t.toml:12: bad regex")),
             "{msgs:?}"
@@ -826,7 +826,7 @@ unless = ["host.nonesuch exists"]
             panic!(
                 "{}",
                 e.iter()
-                    .map(|e| e.to_string())
+                    .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join("\n")
             )

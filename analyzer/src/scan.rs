@@ -76,7 +76,7 @@ fn quiet_set(set: &RegexSet, milestones: &[(&'static str, Regex)]) -> Option<Reg
     let pats: Vec<&str> = set
         .patterns()
         .iter()
-        .map(|p| p.as_str())
+        .map(String::as_str)
         .chain(milestones.iter().map(|(_, r)| r.as_str()))
         .collect();
     for p in &pats {

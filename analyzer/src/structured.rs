@@ -185,7 +185,7 @@ fn yaml_anchor(text: &str) -> Option<(usize, char)> {
         while j > 0 {
             j -= 1;
             match b[j] {
-                b' ' | b'\t' => continue,
+                b' ' | b'\t' => {}
                 b'\n' | b'\r' => break,
                 x => {
                     prev = Some((j, x));

@@ -173,7 +173,7 @@ fn parse_pax(body: &[u8]) -> Result<Pax, &'static str> {
                         .ok()
                         .and_then(|s| s.parse().ok())
                         .ok_or("PAX size is not a number")?,
-                )
+                );
             }
             k if k.starts_with(b"GNU.sparse.") => pax.sparse = true,
             _ => {}

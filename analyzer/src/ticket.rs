@@ -47,7 +47,7 @@ fn code_block(lines: &[String]) -> String {
 }
 
 fn quoted(e: &[Evidence]) -> Vec<String> {
-    e.iter().map(|e| e.quoted()).collect()
+    e.iter().map(crate::facts::Evidence::quoted).collect()
 }
 
 fn markdown(r: &Report, f: Flavor) -> String {

@@ -34,7 +34,7 @@ pub fn findings(rules: &RuleSet, s: &Scanned, facts: &Facts) -> Vec<Finding> {
                 from_logs = true;
                 count += h.count;
                 // Input order (a directory walk, a tar's order) must not show.
-                let mut ev: Vec<Evidence> = h.all().map(|h| h.evidence()).collect();
+                let mut ev: Vec<Evidence> = h.all().map(super::scan::Hit::evidence).collect();
                 ev.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
                 evidence.extend(ev);
             }
@@ -101,7 +101,7 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
         .find(|n| passed[*n].as_ref().is_some_and(|p| p.current))
         .unwrap_or(0);
     // Old log lines from phases the node has since passed are history.
-    for f in fs.iter_mut() {
+    for f in &mut fs {
         if f.basis == "logs"
             && (f.phase as usize) <= facts_pass_max
             && f.severity >= Severity::Warning
@@ -122,7 +122,7 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
     });
     // Masks: a stronger active error explains the symptoms it lists.
     let mut masks: Vec<(String, Vec<String>)> = Vec::new();
-    for f in fs.iter_mut() {
+    for f in &mut fs {
         if f.status != FindingStatus::Active {
             continue;
         }
@@ -140,7 +140,7 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
         }
     }
     // Second pass: masks found later can still cover earlier-sorted findings.
-    for f in fs.iter_mut() {
+    for f in &mut fs {
         if f.status == FindingStatus::Active {
             if let Some((by, _)) = masks
                 .iter()
@@ -199,7 +199,7 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
                             && f.status == FindingStatus::Active
                             && f.severity == Severity::Error
                     })
-                    .flat_map(|f| f.evidence.first().cloned())
+                    .filter_map(|f| f.evidence.first().cloned())
                     .take(3)
                     .collect();
                 let causes: Vec<&str> = fs
@@ -263,7 +263,7 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
             let unknown: Vec<String> = ladder
                 .iter()
                 .filter(|p| p.status == PhaseStatus::Unknown)
-                .map(|p| p.id.to_string())
+                .map(|p| p.id.clone())
                 .collect();
             let title = if fs.iter().any(|f| f.status == FindingStatus::Active) {
                 "No failure cause stands out; see the warnings below"

@@ -209,7 +209,7 @@ fn parallel_inputs_share_one_memory_budget() {
             std::fs::write(&p, gen::flat(mib)).unwrap();
             args.push(p.display().to_string());
         }
-        let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let r = run(&a);
         r.bounded(&format!("eight inputs, {mib} MiB flat YAML each"));
         assert_eq!(r.json().len(), 8);

@@ -16,7 +16,7 @@ fn causes_md() -> String {
          | phase | cause | meaning | rules |\n|---|---|---|---|\n",
     );
     for (id, phases, meaning) in model::CAUSES {
-        let ph: Vec<String> = phases.iter().map(|p| p.to_string()).collect();
+        let ph: Vec<String> = phases.iter().map(ToString::to_string).collect();
         let mut rs: Vec<&str> = rules
             .rules
             .iter()

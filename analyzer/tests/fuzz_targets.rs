@@ -20,7 +20,7 @@ fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<Vec<u8>>)
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut items: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    let mut items: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
     items.sort();
     for p in items {
         if p.is_dir() {
@@ -54,7 +54,7 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         let mut dirs: Vec<_> = std::fs::read_dir(fx.join("bundles"))
             .unwrap()
-            .filter_map(|e| e.ok())
+            .filter_map(Result::ok)
             .map(|e| e.path())
             .collect();
         dirs.sort();

@@ -25,7 +25,7 @@ fn inputs(base: &Path, kind: &str) -> Option<Vec<PathBuf>> {
     }
     let mut multi: Vec<PathBuf> = std::fs::read_dir(&dir)
         .ok()?
-        .filter_map(|e| e.ok())
+        .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
             p.file_name()

@@ -4,6 +4,9 @@
 //! Readers ignore fields they do not know: a newer collector may add optional
 //! fields without changing the format version.
 
+// A `pub` item the crate does not export is a mistake: say pub(crate).
+#![warn(unreachable_pub)]
+
 pub mod layout;
 pub mod time;
 

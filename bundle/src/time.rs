@@ -71,7 +71,7 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
     let day: u32 = it.next()?.parse().ok()?;
     let month = month_from_abbrev(it.next()?)?;
     let year: i64 = it.next()?.parse().ok()?;
-    let mut hms = it.next()?.split(':').map(|p| p.parse::<i64>());
+    let mut hms = it.next()?.split(':').map(str::parse::<i64>);
     let (h, m, sec) = (hms.next()?.ok()?, hms.next()?.ok()?, hms.next()?.ok()?);
     if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
         return None;

@@ -57,7 +57,7 @@ fn expand_capped(root: &Path, pattern: &str) -> (Vec<String>, Vec<String>) {
                 continue;
             };
             let mut names: Vec<String> = rd
-                .filter_map(|e| e.ok())
+                .filter_map(Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .filter(|n| plan::glob_match(comp, n))
                 .collect();
@@ -316,7 +316,7 @@ pub(crate) fn list_dir(
     };
     let mut entries = Vec::new();
     let mut over = 0u64;
-    for e in rd.filter_map(|e| e.ok()) {
+    for e in rd.filter_map(Result::ok) {
         let name = e.file_name().to_string_lossy().into_owned();
         if !wanted(&name, prefix) {
             continue;
@@ -346,7 +346,7 @@ pub(crate) fn pod_logs(root: &Path) -> (Vec<String>, Vec<String>) {
     let Some(rd) = host::real(root, "/var/log/pods").and_then(|d| fs::read_dir(d).ok()) else {
         return (Vec::new(), Vec::new());
     };
-    for pod in rd.filter_map(|e| e.ok()) {
+    for pod in rd.filter_map(Result::ok) {
         let pname = pod.file_name().to_string_lossy().into_owned();
         if !plan::POD_LOG_NAMES.iter().any(|n| pname.contains(n)) {
             continue;
@@ -354,12 +354,12 @@ pub(crate) fn pod_logs(root: &Path) -> (Vec<String>, Vec<String>) {
         let Ok(containers) = fs::read_dir(pod.path()) else {
             continue;
         };
-        for c in containers.filter_map(|e| e.ok()) {
+        for c in containers.filter_map(Result::ok) {
             let cname = c.file_name().to_string_lossy().into_owned();
             let Ok(logs) = fs::read_dir(c.path()) else {
                 continue;
             };
-            for l in logs.filter_map(|e| e.ok()) {
+            for l in logs.filter_map(Result::ok) {
                 let lname = l.file_name().to_string_lossy().into_owned();
                 if !lname.ends_with(".log") {
                     continue;

@@ -149,7 +149,7 @@ pub fn open_regular(path: &Path, follow: bool) -> Result<(File, Metadata), OpenE
             "{what}, not a regular file"
         ))));
     }
-    let name = path.file_name().map(|n| n.as_bytes()).unwrap_or_default();
+    let name = path.file_name().map(OsStrExt::as_bytes).unwrap_or_default();
     if name == b"environ" && on_procfs(&file) {
         return Err(OpenError::Refused(Refused(
             "a process environment is never read".into(),
@@ -279,7 +279,7 @@ mod tests {
         ] {
             match open_regular(p, false) {
                 Err(OpenError::Refused(Refused(why))) => {
-                    assert!(why.contains("not a regular file"), "{why}")
+                    assert!(why.contains("not a regular file"), "{why}");
                 }
                 other => panic!("{p:?}: {:?}", other.map(|_| ())),
             }

@@ -5,6 +5,9 @@
 //! servers) → `plan` (what to gather) → `files`, `commands` and `probe`
 //! running at the same time → `writer` (the bundle) → the manifest.
 
+// A `pub` item the crate does not export is a mistake: say pub(crate).
+#![warn(unreachable_pub)]
+
 pub mod command;
 pub mod commands;
 pub mod discover;

@@ -18,7 +18,7 @@ pub struct CmdSpec {
 fn cmd(id: &str, argv: &[&str], cap: Cap) -> CmdSpec {
     CmdSpec {
         id: id.into(),
-        argv: argv.iter().map(|s| s.to_string()).collect(),
+        argv: argv.iter().map(ToString::to_string).collect(),
         cap,
         alt: None,
     }
@@ -351,7 +351,7 @@ fn via_k3s(args: &[&str]) -> Option<Vec<String>> {
 pub fn commands(opts: &Options, node: &str) -> Vec<CmdSpec> {
     let since = format!("--since=-{}s", opts.since.as_secs().max(60));
     let mut show = cmd(layout::cmd::SYSTEMCTL_SHOW, SYSTEMCTL_SHOW, Cap::Config);
-    show.argv.extend(UNITS.iter().map(|u| u.to_string()));
+    show.argv.extend(UNITS.iter().map(ToString::to_string));
     let mut v = vec![show];
     for u in JOURNAL_UNITS {
         let argv = [

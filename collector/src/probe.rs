@@ -137,7 +137,7 @@ pub fn tcp(
     let deadline = Instant::now() + timeout;
     let (by, ips, err) = resolve(root, &host, port, search, timeout, spool_dir);
     ep.resolved_by = by;
-    ep.addresses = ips.iter().map(|i| i.to_string()).collect();
+    ep.addresses = ips.iter().map(ToString::to_string).collect();
     if ips.is_empty() {
         ep.error = err.or(Some("no address".into()));
         return ep;
@@ -322,7 +322,7 @@ pub fn https_date(
         &target,
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(ToString::to_string)
     .collect();
     let t0 = now_unix_micros();
     let mut out = command::run(&command::Run {
@@ -378,19 +378,19 @@ fn date_offset(
             o.bound_ms = Some((t1 - t0) / 2000 + 500);
         }
         (None, command::Status::Missing) => {
-            o.error = Some("curl not found on the node; no HTTPS date measured".into())
+            o.error = Some("curl not found on the node; no HTTPS date measured".into());
         }
         (None, command::Status::TimedOut) => {
             o.error = Some(format!(
                 "curl timed out after {:.1}s",
                 timeout.as_secs_f64()
-            ))
+            ));
         }
         (None, command::Status::Exited(c)) => {
             o.error = Some(format!(
                 "no Date header (curl exit {c}: {})",
                 String::from_utf8_lossy(&out.stderr).trim()
-            ))
+            ));
         }
         (None, _) => o.error = Some("no Date header".into()),
     }

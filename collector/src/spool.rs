@@ -62,7 +62,7 @@ fn anonymous_file(dir: &Path, name: &str) -> io::Result<File> {
                 std::fs::remove_file(&p)?;
                 return Ok(f);
             }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
         }
     }

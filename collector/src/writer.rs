@@ -57,7 +57,9 @@ impl Writer {
     pub(crate) fn finish(self) -> io::Result<()> {
         let gz = self.tar.into_inner()?;
         let buf = gz.finish()?;
-        let file = buf.into_inner().map_err(|e| e.into_error())?;
+        let file = buf
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
         file.sync_all()
     }
 }

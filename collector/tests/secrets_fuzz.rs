@@ -23,7 +23,7 @@ fn files(dir: &Path) -> Vec<Vec<u8>> {
         return Vec::new();
     };
     let mut v: Vec<_> = rd
-        .filter_map(|e| e.ok())
+        .filter_map(Result::ok)
         .filter(|e| e.path().is_file() && e.file_name() != ".keep")
         .map(|e| std::fs::read(e.path()).unwrap())
         .collect();

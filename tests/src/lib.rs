@@ -2,6 +2,9 @@
 //! fake Raspberry Pi trees (kubeadm and k3s) with real certificates and planted
 //! secrets, fake commands on PATH, and real clock peers on loopback.
 
+// A `pub` item the crate does not export is a mistake: say pub(crate).
+#![warn(unreachable_pub)]
+
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,

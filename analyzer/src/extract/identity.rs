@@ -100,7 +100,7 @@ pub(crate) fn parse_macs(text: &str) -> Vec<(usize, String)> {
             if t != "link/ether" {
                 continue;
             }
-            let Some(mac) = w.next().map(|m| m.to_lowercase()) else {
+            let Some(mac) = w.next().map(str::to_lowercase) else {
                 break;
             };
             let ok = mac.len() == 17

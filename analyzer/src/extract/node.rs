@@ -48,11 +48,11 @@ pub(super) fn object(c: &mut Ctx, facts: &mut Facts) {
         );
     }
     if let Some(ts) = &n.taints {
-        let all: Vec<String> = ts.iter().map(|t| t.describe()).collect();
+        let all: Vec<String> = ts.iter().map(crate::parse::node::Taint::describe).collect();
         let blocking: Vec<String> = ts
             .iter()
             .filter(|t| t.blocking())
-            .map(|t| t.describe())
+            .map(crate::parse::node::Taint::describe)
             .collect();
         facts.set(
             NODE_TAINTS,

@@ -13,7 +13,7 @@ pub struct Duplicate {
 }
 
 fn looks_id(v: &str) -> bool {
-    let hex = v.chars().filter(|c| c.is_ascii_hexdigit()).count();
+    let hex = v.chars().filter(char::is_ascii_hexdigit).count();
     hex >= 12
         && v.chars()
             .all(|c| c.is_ascii_hexdigit() || c == '-' || c == ':')

@@ -34,7 +34,7 @@ pub fn parse_iso(s: &str) -> Option<f64> {
         None | Some("Z") => 0,
         Some(o) => {
             let sign = if o.starts_with('-') { -1 } else { 1 };
-            let d: String = o[1..].chars().filter(|c| c.is_ascii_digit()).collect();
+            let d: String = o[1..].chars().filter(char::is_ascii_digit).collect();
             let h: i64 = d.get(..2)?.parse().ok()?;
             let m: i64 = d.get(2..4)?.parse().ok()?;
             sign * (h * 3600 + m * 60)

@@ -111,7 +111,7 @@ pub fn containerd_config(text: &str) -> Containerd {
             .and_then(|d| d.as_array())
             .is_some_and(|a| a.iter().filter_map(|x| x.as_str()).any(is_cri));
         return Containerd {
-            systemd_cgroup: find_key(&v, "SystemdCgroup", 0).and_then(|x| x.as_bool()),
+            systemd_cgroup: find_key(&v, "SystemdCgroup", 0).and_then(toml::Value::as_bool),
             cri_disabled,
         };
     }
@@ -140,7 +140,9 @@ pub fn crictl_network_ready(text: &str) -> Option<(bool, String, String)> {
         .find(|x| x.get("type").and_then(|t| t.as_str()) == Some("NetworkReady"))?;
     let s = |k: &str| n.get(k).and_then(|s| s.as_str()).unwrap_or("").to_string();
     Some((
-        n.get("status").and_then(|s| s.as_bool()).unwrap_or(false),
+        n.get("status")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false),
         s("reason"),
         s("message"),
     ))

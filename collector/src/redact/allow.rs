@@ -509,7 +509,7 @@ pub fn secret_name(key: &[u8]) -> bool {
     let raw: Vec<u8> = key
         .iter()
         .skip_while(|b| **b == b'-')
-        .map(|b| b.to_ascii_lowercase())
+        .map(u8::to_ascii_lowercase)
         .collect();
     let n = norm(&raw);
     if n.is_empty() {

@@ -20,7 +20,7 @@ fn words(s: &[u8], from: usize, to: usize) -> Vec<(usize, usize)> {
             i += 1;
             continue;
         }
-        if s[i] == b'\\' && matches!(s.get(i + 1), Some(b'\n') | Some(b'\r')) {
+        if s[i] == b'\\' && matches!(s.get(i + 1), Some(b'\n' | b'\r')) {
             i += 2;
             continue;
         }
@@ -38,7 +38,7 @@ fn words(s: &[u8], from: usize, to: usize) -> Vec<(usize, usize)> {
                 Some(_) => {}
                 None => match b {
                     b'"' | b'\'' => q = Some(b),
-                    b'\\' if matches!(s.get(i + 1), Some(b'\n') | Some(b'\r')) => break,
+                    b'\\' if matches!(s.get(i + 1), Some(b'\n' | b'\r')) => break,
                     b'\\' => i += 1,
                     b' ' | b'\t' | b'\r' | b'\n' => break,
                     _ => {}
@@ -154,7 +154,7 @@ fn boolean_flag(name: &[u8]) -> bool {
 fn assignments(s: &[u8], from: usize, to: usize, spans: &mut Vec<(usize, usize)>) {
     for (st, en) in words(s, from, to) {
         let raw = &s[st..en];
-        let q = matches!(raw.first(), Some(b'"') | Some(b'\''));
+        let q = matches!(raw.first(), Some(b'"' | b'\''));
         let body_start = st + q as usize;
         let body = unquote(raw);
         let Some(p) = body.iter().position(|b| *b == b'=') else {
@@ -190,7 +190,7 @@ fn assignments(s: &[u8], from: usize, to: usize, spans: &mut Vec<(usize, usize)>
     }
 }
 
-pub fn redact(d: &[u8], unit: bool) -> (Vec<u8>, u64) {
+pub(super) fn redact(d: &[u8], unit: bool) -> (Vec<u8>, u64) {
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     let n = d.len();

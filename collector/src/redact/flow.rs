@@ -17,12 +17,17 @@ struct Frame {
     cur: Vec<u8>,
 }
 
-pub fn redact(data: &[u8], json: bool) -> (Vec<u8>, u64) {
+pub(super) fn redact(data: &[u8], json: bool) -> (Vec<u8>, u64) {
     redact_in(data, json, &[], b"")
 }
 
 /// Redact a flow value found under `key` with `parents` (outermost first).
-pub fn redact_in(data: &[u8], json: bool, parents: &[Vec<u8>], key: &[u8]) -> (Vec<u8>, u64) {
+pub(super) fn redact_in(
+    data: &[u8],
+    json: bool,
+    parents: &[Vec<u8>],
+    key: &[u8],
+) -> (Vec<u8>, u64) {
     let mut out = Vec::with_capacity(data.len());
     let mut count = 0u64;
     let mut stack: Vec<Frame> = Vec::new();
@@ -159,11 +164,7 @@ pub fn redact_in(data: &[u8], json: bool, parents: &[Vec<u8>], key: &[u8]) -> (V
                         break;
                     }
                     if c == b':'
-                        && (json
-                            || matches!(
-                                data.get(j + 1),
-                                None | Some(b' ') | Some(b'\n') | Some(b'\t')
-                            ))
+                        && (json || matches!(data.get(j + 1), None | Some(b' ' | b'\n' | b'\t')))
                     {
                         break;
                     }

@@ -124,7 +124,7 @@ pub fn sniff(data: &[u8]) -> Format {
         })
         .find(|l| !l.is_empty() && !l.starts_with(b"#"));
     let t = data.trim_ascii();
-    if data.len() < 4096 && t.len() >= 12 && !t.iter().any(|b| b.is_ascii_whitespace()) {
+    if data.len() < 4096 && t.len() >= 12 && !t.iter().any(u8::is_ascii_whitespace) {
         return Format::Token;
     }
     match first {
@@ -139,7 +139,7 @@ pub fn sniff(data: &[u8]) -> Format {
 /// card after a power cut) is still read the same way.
 pub fn structured(fmt: Format, data: &[u8]) -> (Vec<u8>, u64) {
     let first = data.iter().find(|b| !b.is_ascii_whitespace());
-    if fmt == Format::Json && !matches!(first, Some(b'{') | Some(b'[')) {
+    if fmt == Format::Json && !matches!(first, Some(b'{' | b'[')) {
         // Not JSON after all (an error message, a cut): free text.
         return text(data);
     }

@@ -622,7 +622,7 @@ impl Redactor {
                     let off = line.len() - msg.len();
                     let lead = msg.iter().take_while(|b| is_space(**b)).count();
                     let v = off + lead;
-                    if !matches!(line.get(v), Some(b'-') | Some(b'#')) {
+                    if !matches!(line.get(v), Some(b'-' | b'#')) {
                         let e = token_end(line, v, false);
                         let (vs, ve) = strip_value_quotes(line, v, e);
                         // `NAME = ...` or `name: ...` is a key of its own, not the value.
@@ -630,7 +630,7 @@ impl Redactor {
                         while k < line.len() && matches!(line[k], b' ' | b'\t') {
                             k += 1;
                         }
-                        let is_key = matches!(line.get(k), Some(b'=') | Some(b':'))
+                        let is_key = matches!(line.get(k), Some(b'=' | b':'))
                             || line[v..e].contains(&b'=')
                             || line[v..e].ends_with(b":");
                         if !is_key && ve > vs && plausible(&line[vs..ve]) {
@@ -969,7 +969,7 @@ impl Redactor {
         }
         // Prose: `failed to get token: Unauthorized` keeps its word.
         if colon && !at_start && !quoted_key && !flag && enclosing.is_none() && !whole_header {
-            let digits = v.iter().any(|b| b.is_ascii_digit());
+            let digits = v.iter().any(u8::is_ascii_digit);
             if !(v.len() >= 20 || (v.len() >= 8 && digits)) {
                 return Some((vs, vs, next, false));
             }
@@ -1082,7 +1082,7 @@ fn balanced(line: &[u8], i: usize) -> usize {
 fn yaml_key_line(rest: &[u8]) -> bool {
     let r = rest.strip_prefix(b"- ").unwrap_or(rest);
     let mut j = 0;
-    if matches!(r.first(), Some(b'"') | Some(b'\'')) {
+    if matches!(r.first(), Some(b'"' | b'\'')) {
         let q = r[0];
         j = 1 + r[1..].iter().position(|b| *b == q).unwrap_or(r.len() - 1) + 1;
     } else {
@@ -1090,9 +1090,7 @@ fn yaml_key_line(rest: &[u8]) -> bool {
             j += 1;
         }
     }
-    j > 0
-        && r.get(j) == Some(&b':')
-        && matches!(r.get(j + 1), None | Some(b' ') | Some(b'\n') | Some(b'\r'))
+    j > 0 && r.get(j) == Some(&b':') && matches!(r.get(j + 1), None | Some(b' ' | b'\n' | b'\r'))
 }
 
 /// `abcdef.0123456789abcdef`: offset of the secret half.

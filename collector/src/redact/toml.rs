@@ -102,7 +102,7 @@ fn value_end(d: &[u8], i: usize) -> usize {
     n
 }
 
-pub fn redact(d: &[u8]) -> (Vec<u8>, u64) {
+pub(super) fn redact(d: &[u8]) -> (Vec<u8>, u64) {
     let mut out = Vec::with_capacity(d.len());
     let mut count = 0u64;
     let mut table: Vec<Vec<u8>> = Vec::new();

@@ -29,7 +29,7 @@ enum State {
     },
 }
 
-pub fn redact(data: &[u8]) -> (Vec<u8>, u64) {
+pub(super) fn redact(data: &[u8]) -> (Vec<u8>, u64) {
     let mut out = Vec::with_capacity(data.len());
     let mut count = 0u64;
     let mut stack: Vec<(usize, Vec<u8>)> = Vec::new();
@@ -234,28 +234,27 @@ fn trim(v: &[u8]) -> &[u8] {
 
 /// `key:` at the start of `rest`: (key, offset just past the colon).
 fn parse_key(rest: &[u8]) -> Option<(&[u8], usize)> {
-    if matches!(rest.first(), Some(b'"') | Some(b'\'')) {
+    if matches!(rest.first(), Some(b'"' | b'\'')) {
         let q = rest[0];
         let c = close_quote(rest, 1, q)?;
         let mut j = c + 1;
         while rest.get(j) == Some(&b' ') {
             j += 1;
         }
-        if rest.get(j) == Some(&b':') && matches!(rest.get(j + 1), None | Some(b' ') | Some(b'\t'))
-        {
+        if rest.get(j) == Some(&b':') && matches!(rest.get(j + 1), None | Some(b' ' | b'\t')) {
             return Some((&rest[1..c], j + 1));
         }
         return None;
     }
     if matches!(
         rest.first(),
-        Some(b'{') | Some(b'[') | Some(b'|') | Some(b'>') | Some(b'&') | Some(b'!') | Some(b'*')
+        Some(b'{' | b'[' | b'|' | b'>' | b'&' | b'!' | b'*')
     ) {
         return None;
     }
     let mut j = 0;
     while j < rest.len() {
-        if rest[j] == b':' && matches!(rest.get(j + 1), None | Some(b' ') | Some(b'\t')) {
+        if rest[j] == b':' && matches!(rest.get(j + 1), None | Some(b' ' | b'\t')) {
             let k = trim(&rest[..j]);
             if k.is_empty() {
                 return None;
