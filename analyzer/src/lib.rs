@@ -156,55 +156,66 @@ fn cross_input(stages: &mut [Result<Stage, InputError>]) {
             .iter()
             .map(|s| s.as_ref().map(|s| of(&s.facts)).unwrap_or_default())
             .collect();
-        if vals.iter().filter(|v| !v.is_empty()).count() < 2 {
+        if vals.iter().filter(|v| !v.is_empty()).count() >= 2 {
+            mark_shared(stages, &vals, label, key, file);
+        }
+    }
+}
+
+/// Set `key` on each input whose `vals` (one identity of kind `label`) some
+/// other input shares, with evidence naming the inputs that share it.
+fn mark_shared(
+    stages: &mut [Result<Stage, InputError>],
+    vals: &[Vec<String>],
+    label: &str,
+    key: facts::Key<bool>,
+    file: &str,
+) {
+    let mut seen: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for (i, v) in vals.iter().enumerate() {
+        for x in v {
+            seen.entry(x.as_str()).or_default().push(i);
+        }
+    }
+    let names: Vec<String> = stages
+        .iter()
+        .map(|s| match s {
+            Ok(s) => s.path.display().to_string(),
+            Err(e) => e.path.display().to_string(),
+        })
+        .collect();
+    let file = if file.is_empty() {
+        bundle::layout::command_out("ip-link")
+    } else {
+        bundle::file_path(file)
+    };
+    for (i, st) in stages.iter_mut().enumerate() {
+        let Ok(st) = st else { continue };
+        if vals[i].is_empty() {
             continue;
         }
-        let mut seen: std::collections::HashMap<&str, Vec<usize>> = Default::default();
-        for (i, v) in vals.iter().enumerate() {
-            for x in v {
-                seen.entry(x.as_str()).or_default().push(i);
-            }
-        }
-        let names: Vec<String> = stages
+        let shared: Vec<(&String, Vec<usize>)> = vals[i]
             .iter()
-            .map(|s| match s {
-                Ok(s) => s.path.display().to_string(),
-                Err(e) => e.path.display().to_string(),
+            .map(|x| {
+                let others = seen[x.as_str()].iter().copied().filter(|j| *j != i);
+                let mut others: Vec<usize> = others.collect();
+                others.dedup();
+                (x, others)
             })
+            .filter(|(_, o)| !o.is_empty())
             .collect();
-        for (i, st) in stages.iter_mut().enumerate() {
-            let Ok(st) = st else { continue };
-            if vals[i].is_empty() {
-                continue;
-            }
-            let shared: Vec<(&String, Vec<usize>)> = vals[i]
-                .iter()
-                .map(|x| {
-                    let others = seen[x.as_str()].iter().copied().filter(|j| *j != i);
-                    let mut others: Vec<usize> = others.collect();
-                    others.dedup();
-                    (x, others)
-                })
-                .filter(|(_, o)| !o.is_empty())
-                .collect();
-            let file = if file.is_empty() {
-                bundle::layout::command_out("ip-link")
-            } else {
-                bundle::file_path(file)
-            };
-            let text = match shared.first() {
-                None => format!("{label} {} is unique among the inputs", vals[i].join(", ")),
-                Some((x, o)) => format!(
-                    "{label} {x} is also the {label} of {}",
-                    o.iter()
-                        .map(|j| names[*j].as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            let ev = Evidence::new(&file, Some(1), text);
-            st.facts.set(key, !shared.is_empty(), Some(ev));
-        }
+        let text = match shared.first() {
+            None => format!("{label} {} is unique among the inputs", vals[i].join(", ")),
+            Some((x, o)) => format!(
+                "{label} {x} is also the {label} of {}",
+                o.iter()
+                    .map(|j| names[*j].as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let ev = Evidence::new(&file, Some(1), text);
+        st.facts.set(key, !shared.is_empty(), Some(ev));
     }
 }
 

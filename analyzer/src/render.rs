@@ -101,6 +101,21 @@ pub(crate) fn alternatives(v: &crate::report::Verdict) -> Vec<String> {
 
 /// Human report: verdict, fix, phase ladder, findings, problems.
 pub fn text(r: &Report, style: &Style) -> String {
+    let mut o = verdict_text(r, style);
+    o.push_str(&format!("\nPhase ladder\n{}\n", ladder_table(r, style)));
+    if !r.findings.is_empty() {
+        o.push_str(&format!("\nFindings\n{}\n", findings_table(r, style)));
+    }
+    o.push_str(&problems_text(r, style));
+    o.push_str(&format!(
+        "\n{} entries, {} log lines in {} files, {} rules\n",
+        r.stats.entries, r.stats.log_lines, r.stats.log_files, r.analyzer.rules
+    ));
+    o
+}
+
+/// The input, the verdict, its evidence, alternatives and fix.
+fn verdict_text(r: &Report, style: &Style) -> String {
     let mut o = String::new();
     let v = &r.verdict;
     let code = match v.status {
@@ -147,6 +162,11 @@ pub fn text(r: &Report, style: &Style) -> String {
     if let Some(id) = &v.rule_id {
         o.push_str(&format!("\n  More: nodejoin explain {id}\n"));
     }
+    o
+}
+
+/// One row per phase: passed, failed or unknown, and why.
+fn ladder_table(r: &Report, style: &Style) -> Table {
     let mut t = table(style);
     t.set_header(vec!["#", "phase", "status", "why"]);
     for p in &r.ladder {
@@ -166,61 +186,61 @@ pub fn text(r: &Report, style: &Style) -> String {
             cell(style, &why, None),
         ]);
     }
-    o.push_str(&format!("\nPhase ladder\n{t}\n"));
-    if !r.findings.is_empty() {
-        let mut t = table(style);
-        t.set_header(vec![
-            "severity", "rule", "phase", "cause", "status", "evidence",
+    t
+}
+
+/// One row per finding, with its first evidence.
+fn findings_table(r: &Report, style: &Style) -> Table {
+    let mut t = table(style);
+    t.set_header(vec![
+        "severity", "rule", "phase", "cause", "status", "evidence",
+    ]);
+    for f in &r.findings {
+        let sev_color = match f.severity {
+            crate::model::Severity::Error => Color::Red,
+            crate::model::Severity::Warning => Color::Yellow,
+            crate::model::Severity::Info => Color::Blue,
+        };
+        let status = f.status.name();
+        let ev = f
+            .evidence
+            .first()
+            .map(crate::facts::Evidence::quoted)
+            .unwrap_or_default();
+        let ev = if f.count > 1 {
+            format!("{ev} (+{} more lines)", f.count - 1)
+        } else {
+            ev
+        };
+        t.add_row(vec![
+            cell(style, f.severity.name(), Some(sev_color)),
+            cell(style, &f.rule_id, None),
+            cell(style, &f.phase.to_string(), None),
+            cell(style, &f.cause, None),
+            cell(style, status, None),
+            cell(style, &ev, None),
         ]);
-        for f in &r.findings {
-            let sev_color = match f.severity {
-                crate::model::Severity::Error => Color::Red,
-                crate::model::Severity::Warning => Color::Yellow,
-                crate::model::Severity::Info => Color::Blue,
-            };
-            let status = f.status.name();
-            let ev = f
-                .evidence
-                .first()
-                .map(crate::facts::Evidence::quoted)
-                .unwrap_or_default();
-            let ev = if f.count > 1 {
-                format!("{ev} (+{} more lines)", f.count - 1)
-            } else {
-                ev
-            };
-            t.add_row(vec![
-                cell(style, f.severity.name(), Some(sev_color)),
-                cell(style, &f.rule_id, None),
-                cell(style, &f.phase.to_string(), None),
-                cell(style, &f.cause, None),
-                cell(style, status, None),
-                cell(style, &ev, None),
-            ]);
-        }
-        o.push_str(&format!("\nFindings\n{t}\n"));
     }
-    if !r.problems.is_empty() {
-        o.push_str(&format!(
-            "\n{}\n",
-            paint(style, "Input problems (the report may be partial):", "33")
-        ));
-        for p in &r.problems {
-            o.push_str(&format!(
-                "  {}: {}\n",
-                sanitize(if p.path.is_empty() {
-                    "(archive)"
-                } else {
-                    &p.path
-                }),
-                sanitize(&p.problem)
-            ));
-        }
+    t
+}
+
+/// What could not be read, refused or cut, when anything was.
+fn problems_text(r: &Report, style: &Style) -> String {
+    if r.problems.is_empty() {
+        return String::new();
     }
-    o.push_str(&format!(
-        "\n{} entries, {} log lines in {} files, {} rules\n",
-        r.stats.entries, r.stats.log_lines, r.stats.log_files, r.analyzer.rules
-    ));
+    let mut o = format!(
+        "\n{}\n",
+        paint(style, "Input problems (the report may be partial):", "33")
+    );
+    for p in &r.problems {
+        let path = if p.path.is_empty() {
+            "(archive)"
+        } else {
+            &p.path
+        };
+        o.push_str(&format!("  {}: {}\n", sanitize(path), sanitize(&p.problem)));
+    }
     o
 }
 

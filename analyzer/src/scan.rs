@@ -368,18 +368,8 @@ impl<'p> Scanner<'p> {
                 }
                 slow = chunk.len();
             }
-            let (take, done) = match memchr::memchr2(b'\n', b'\r', chunk) {
-                Some(p) if chunk[p] == b'\n' => (p + 1, true),
-                Some(p) => match chunk.get(p + 1) {
-                    Some(b'\n') => (p + 2, true),
-                    Some(_) => (p + 1, true),
-                    None => {
-                        pending_cr = true;
-                        (p + 1, true)
-                    }
-                },
-                None => (chunk.len(), false),
-            };
+            let (take, done, cr_at_end) = line_end(chunk);
+            pending_cr |= cr_at_end;
             if !overflow {
                 let room = MAX_LINE.saturating_sub(buf.len());
                 buf.extend_from_slice(&chunk[..take.min(room)]);
@@ -468,6 +458,22 @@ enum Class {
     /// Unknown text (a paste, an include): scanned as a log and, when small,
     /// kept for facts too, where its sections are recognized by shape.
     Both(&'static str),
+}
+
+/// Where the first line of `chunk` ends: the bytes to take, whether a line
+/// ended, and whether it ended in a `\r` at the chunk's end (so a `\n` at the
+/// start of the next chunk belongs to it).
+#[inline]
+fn line_end(chunk: &[u8]) -> (usize, bool, bool) {
+    match memchr::memchr2(b'\n', b'\r', chunk) {
+        Some(p) if chunk[p] == b'\n' => (p + 1, true, false),
+        Some(p) => match chunk.get(p + 1) {
+            Some(b'\n') => (p + 2, true, false),
+            Some(_) => (p + 1, true, false),
+            None => (p + 1, true, true),
+        },
+        None => (chunk.len(), false, false),
+    }
 }
 
 fn classify(path: &str) -> Class {

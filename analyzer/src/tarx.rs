@@ -200,248 +200,304 @@ pub fn read<R: Read + Budget>(
     problems: &mut Problems,
     stats: &mut Stats,
 ) {
+    let mut t = Tar {
+        r,
+        limits,
+        sink,
+        problems,
+        stats,
+        count: 0,
+        headers: 0,
+        last: String::from("(start)"),
+        seen: HashSet::new(),
+        long_name: None,
+        pax: None,
+        refuse: None,
+        max_headers: limits.max_entries.saturating_mul(4).max(64),
+    };
     let mut h = [0u8; 512];
-    let mut count = 0usize;
-    let mut headers = 0usize;
-    let mut last = String::from("(start)");
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut long_name: Option<Vec<u8>> = None;
-    let mut pax: Option<Pax> = None;
-    let mut refuse: Option<Refuse> = None;
-    let max_headers = limits.max_entries.saturating_mul(4).max(64);
-    macro_rules! lost {
-        ($why:expr) => {{
-            let why = $why;
-            let msg = match r.exhausted() {
-                Some(b) => b.to_string(),
-                None => format!(
-                    "archive is truncated or corrupt after {count} entries ({why}); the rest was lost"
-                ),
-            };
-            problems.push(&last, msg);
-            return;
-        }};
+    while let Step::Next = t.header(&mut h) {}
+}
+
+/// Whether reading goes on after one header.
+enum Step {
+    Next,
+    Stop,
+}
+
+/// The state of one tar stream being read: counts, the entries seen, and the
+/// metadata headers that apply to the next entry.
+struct Tar<'a, R> {
+    r: &'a mut R,
+    limits: &'a Limits,
+    sink: &'a mut dyn Sink,
+    problems: &'a mut Problems,
+    stats: &'a mut Stats,
+    /// Real entries read.
+    count: usize,
+    /// Headers read, metadata ones included.
+    headers: usize,
+    /// The last entry read, for the message when the rest is lost.
+    last: String,
+    seen: HashSet<String>,
+    long_name: Option<Vec<u8>>,
+    pax: Option<Pax>,
+    refuse: Option<Refuse>,
+    max_headers: usize,
+}
+
+impl<R: Read + Budget> Tar<'_, R> {
+    /// The rest of the archive is lost: say why (a budget, or the damage).
+    fn lost(&mut self, why: &dyn std::fmt::Display) -> Step {
+        let msg = match self.r.exhausted() {
+            Some(b) => b.to_string(),
+            None => format!(
+                "archive is truncated or corrupt after {} entries ({why}); the rest was lost",
+                self.count
+            ),
+        };
+        self.problems.push(&self.last, msg);
+        Step::Stop
     }
-    loop {
-        match read_block(r, &mut h) {
+
+    /// Skip `n` bytes, or stop with the reason.
+    fn skip(&mut self, n: u64) -> Step {
+        match skip(self.r, n) {
+            Ok(()) => Step::Next,
+            Err(e) => self.lost(&e),
+        }
+    }
+
+    /// Read one header and what belongs to it.
+    fn header(&mut self, h: &mut [u8; 512]) -> Step {
+        match read_block(self.r, h) {
             Ok(true) => {}
             Ok(false) => {
-                if count == 0 && headers == 0 {
-                    problems.push("", "empty tar archive".into());
+                if self.count == 0 && self.headers == 0 {
+                    self.problems.push("", "empty tar archive".into());
                 }
-                return;
+                return Step::Stop;
             }
-            Err(e) => lost!(e),
+            Err(e) => return self.lost(&e),
         }
         if h.iter().all(|b| *b == 0) {
             // End-of-archive marker.
-            return;
+            return Step::Stop;
         }
-        headers += 1;
-        if headers > max_headers {
-            problems.push(
-                "",
-                format!("more than {max_headers} tar headers; the rest was not read"),
+        self.headers += 1;
+        if self.headers > self.max_headers {
+            let msg = format!(
+                "more than {} tar headers; the rest was not read",
+                self.max_headers
             );
-            return;
+            self.problems.push("", msg);
+            return Step::Stop;
         }
-        if !checksum_ok(&h) {
-            lost!("bad header checksum")
+        if !checksum_ok(h) {
+            return self.lost(&"bad header checksum");
         }
-        let Some(mut size) = number(&h[124..136]) else {
-            lost!("bad size field")
+        let Some(size) = number(&h[124..136]) else {
+            return self.lost(&"bad size field");
         };
-        let kind = h[156];
-        // Metadata headers: bounded before their bodies are read.
-        match kind {
-            b'L' | b'K' | b'x' | b'g' => {
-                let cap = if matches!(kind, b'L' | b'K') {
-                    MAX_NAME
-                } else {
-                    MAX_PAX
-                };
-                let what = match kind {
-                    b'L' => "GNU long name",
-                    b'K' => "GNU long link",
-                    b'x' => "PAX header",
-                    _ => "PAX global header",
-                };
-                let Some(pad) = padded(size) else {
-                    lost!("bad size field")
-                };
-                if size > cap {
-                    if let Err(e) = skip(r, pad) {
-                        lost!(e)
-                    }
-                    if kind != b'g' {
-                        refuse = Some(Refuse(format!(
-                            "refused: {what} of {size} bytes (limit {} KiB)",
-                            cap >> 10
-                        )));
-                    } else {
-                        problems.push(
-                            "",
-                            format!("ignored: {what} of {size} bytes (limit {} KiB)", cap >> 10),
-                        );
-                    }
-                    continue;
-                }
-                let mut body = vec![0u8; pad as usize];
-                if let Err(e) = read_block(r, &mut body).and_then(|ok| {
-                    if ok || pad == 0 {
-                        Ok(())
-                    } else {
-                        Err(io::Error::new(io::ErrorKind::UnexpectedEof, "early end"))
-                    }
-                }) {
-                    lost!(e)
-                }
-                body.truncate(size as usize);
-                match kind {
-                    b'L' => long_name = Some(until_nul(&body).to_vec()),
-                    b'K' => {} // link targets are never followed
-                    b'x' => match parse_pax(&body) {
-                        Ok(p) => pax = Some(p),
-                        Err(why) => refuse = Some(Refuse(format!("refused: {why}"))),
-                    },
-                    _ => {} // global PAX records change nothing this reader uses
-                }
-                continue;
+        match h[156] {
+            kind @ (b'L' | b'K' | b'x' | b'g') => self.metadata(kind, size),
+            _ => self.entry(h, size),
+        }
+    }
+
+    /// A metadata header (GNU long name or link, PAX): bounded before its
+    /// body is read; it applies to the next entry.
+    fn metadata(&mut self, kind: u8, size: u64) -> Step {
+        let cap = if matches!(kind, b'L' | b'K') {
+            MAX_NAME
+        } else {
+            MAX_PAX
+        };
+        let what = match kind {
+            b'L' => "GNU long name",
+            b'K' => "GNU long link",
+            b'x' => "PAX header",
+            _ => "PAX global header",
+        };
+        let Some(pad) = padded(size) else {
+            return self.lost(&"bad size field");
+        };
+        if size > cap {
+            if let Step::Stop = self.skip(pad) {
+                return Step::Stop;
             }
+            let why = format!("{what} of {size} bytes (limit {} KiB)", cap >> 10);
+            if kind == b'g' {
+                self.problems.push("", format!("ignored: {why}"));
+            } else {
+                self.refuse = Some(Refuse(format!("refused: {why}")));
+            }
+            return Step::Next;
+        }
+        let mut body = vec![0u8; pad as usize];
+        if let Err(e) = read_block(self.r, &mut body).and_then(|ok| {
+            if ok || pad == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::new(io::ErrorKind::UnexpectedEof, "early end"))
+            }
+        }) {
+            return self.lost(&e);
+        }
+        body.truncate(size as usize);
+        match kind {
+            b'L' => self.long_name = Some(until_nul(&body).to_vec()),
+            b'x' => match parse_pax(&body) {
+                Ok(p) => self.pax = Some(p),
+                Err(why) => self.refuse = Some(Refuse(format!("refused: {why}"))),
+            },
+            // Link targets are never followed; global PAX records change
+            // nothing this reader uses.
             _ => {}
         }
-        // A real entry: the metadata collected so far applies to it.
-        let p = pax.take().unwrap_or_default();
-        let ln = long_name.take();
-        let refused = refuse.take();
-        let raw_bytes = p.path.or(ln).unwrap_or_else(|| header_path(&h));
+        Step::Next
+    }
+
+    /// Old GNU sparse files: extension headers follow the header. They are
+    /// skipped one block at a time (the reader's caps bound how many).
+    fn sparse_map(&mut self, h: &mut [u8; 512]) -> Result<u64, Step> {
+        let mut blocks = 0u64;
+        let mut ext = h[482] != 0;
+        while ext {
+            blocks += 1;
+            match read_block(self.r, h) {
+                Ok(true) => ext = h[504] != 0,
+                Ok(false) => return Err(self.lost(&"archive ends inside a sparse map")),
+                Err(e) => return Err(self.lost(&e)),
+            }
+        }
+        Ok(blocks)
+    }
+
+    /// A real entry: the metadata collected so far applies to it.
+    fn entry(&mut self, h: &mut [u8; 512], mut size: u64) -> Step {
+        let kind = h[156];
+        let p = self.pax.take().unwrap_or_default();
+        let ln = self.long_name.take();
+        let refused = self.refuse.take();
+        let raw_bytes = p.path.or(ln).unwrap_or_else(|| header_path(h));
         let raw = String::from_utf8_lossy(&raw_bytes).into_owned();
-        let shown = cut(&raw, PROBLEM_PATH);
         if let Some(s) = p.size {
             size = s;
         }
-        let Some(mut pad) = padded(size) else {
-            lost!("bad size field")
+        let Some(pad) = padded(size) else {
+            return self.lost(&"bad size field");
         };
-        // Old GNU sparse files: extension headers follow the header. They are
-        // skipped one block at a time (the reader's caps bound how many).
-        let mut sparse_blocks = 0u64;
-        if kind == b'S' {
-            let mut ext = h[482] != 0;
-            while ext {
-                sparse_blocks += 1;
-                match read_block(r, &mut h) {
-                    Ok(true) => ext = h[504] != 0,
-                    Ok(false) => lost!("archive ends inside a sparse map"),
-                    Err(e) => lost!(e),
-                }
+        let sparse_blocks = if kind == b'S' {
+            match self.sparse_map(h) {
+                Ok(n) => n,
+                Err(stop) => return stop,
             }
-        }
-        count += 1;
-        if count > limits.max_entries {
-            problems.push(
-                "",
-                format!(
-                    "more than {} entries; the rest was not read",
-                    limits.max_entries
-                ),
+        } else {
+            0
+        };
+        self.count += 1;
+        if self.count > self.limits.max_entries {
+            let msg = format!(
+                "more than {} entries; the rest was not read",
+                self.limits.max_entries
             );
-            return;
+            self.problems.push("", msg);
+            return Step::Stop;
         }
         let is_dir = kind == b'5' || (matches!(kind, b'0' | 0) && raw.ends_with('/'));
-        let regular = matches!(kind, b'0' | 0 | b'7');
-        let why: Option<String> = if let Some(Refuse(why)) = refused {
-            Some(why)
-        } else if is_dir {
-            None
-        } else if sparse_blocks > 0 {
-            Some(format!(
-                "refused: sparse file (a sparse map of {sparse_blocks} extension headers was skipped)"
-            ))
-        } else if p.sparse || kind == b'S' {
-            Some("refused: sparse file".into())
-        } else if !regular {
-            Some(
-                match kind {
-                    b'2' => "refused: symbolic link",
-                    b'1' => "refused: hard link",
-                    b'3' | b'4' => "refused: device",
-                    b'6' => "refused: fifo",
-                    _ => "refused: unsupported entry type",
-                }
-                .into(),
-            )
-        } else {
-            None
+        let why = match refused {
+            Some(Refuse(why)) => Some(why),
+            None if is_dir => None,
+            None => refusal(kind, sparse_blocks, p.sparse),
         };
         if is_dir && why.is_none() {
-            if let Err(e) = skip(r, pad) {
-                lost!(e)
-            }
-            continue;
+            return self.skip(pad);
         }
+        match self.path_of(&raw, raw_bytes.len(), why) {
+            Ok(path) => self.body(path, size, pad),
+            Err(why) => {
+                self.problems.push(&cut(&raw, PROBLEM_PATH), why);
+                self.skip(pad)
+            }
+        }
+    }
+
+    /// The entry's clean path, or why it is refused.
+    fn path_of(&self, raw: &str, len: usize, why: Option<String>) -> Result<String, String> {
         let path = match why {
             Some(w) => Err(w),
-            None if raw_bytes.len() > MAX_PATH => Err(format!(
-                "refused: path of {} bytes (limit {MAX_PATH})",
-                raw_bytes.len()
-            )),
-            None => clean_path(&raw).map_err(|w| format!("refused: {w}")),
-        };
-        let path = match path {
-            Ok(path) if seen.contains(&path) => {
-                Err("duplicate entry: the first copy was kept, this one ignored".to_string())
+            None if len > MAX_PATH => {
+                Err(format!("refused: path of {len} bytes (limit {MAX_PATH})"))
             }
-            other => other,
-        };
-        let path = match path {
-            Ok(p) => p,
-            Err(why) => {
-                problems.push(&shown, why);
-                if let Err(e) = skip(r, pad) {
-                    lost!(e)
-                }
-                continue;
-            }
-        };
-        if seen.len() < limits.max_entries {
-            seen.insert(path.clone());
+            None => clean_path(raw).map_err(|w| format!("refused: {w}")),
+        }?;
+        if self.seen.contains(&path) {
+            return Err("duplicate entry: the first copy was kept, this one ignored".to_string());
         }
-        if size > limits.max_entry {
-            problems.push(
-                &path,
-                format!(
-                    "{size} bytes; only the first {} MiB were read",
-                    limits.max_entry >> 20
-                ),
+        Ok(path)
+    }
+
+    /// The entry's bytes into the sink (up to the entry cap), then the padding.
+    fn body(&mut self, path: String, size: u64, mut pad: u64) -> Step {
+        if self.seen.len() < self.limits.max_entries {
+            self.seen.insert(path.clone());
+        }
+        let max_entry = self.limits.max_entry;
+        if size > max_entry {
+            let msg = format!(
+                "{size} bytes; only the first {} MiB were read",
+                max_entry >> 20
             );
+            self.problems.push(&path, msg);
         }
-        stats.entries += 1;
-        let want = size.min(limits.max_entry);
-        let mut body = (&mut *r).take(want);
-        let res = sink.entry(&path, Some(size), &mut body);
+        self.stats.entries += 1;
+        let want = size.min(max_entry);
+        let mut body = (&mut *self.r).take(want);
+        let res = self.sink.entry(&path, Some(size), &mut body);
         let used = want - body.limit();
-        stats.bytes += used;
+        self.stats.bytes += used;
         if let Err(err) = res {
-            match r.exhausted() {
+            match self.r.exhausted() {
                 Some(b) => {
-                    problems.push(&path, b.to_string());
-                    return;
+                    self.problems.push(&path, b.to_string());
+                    return Step::Stop;
                 }
-                None => problems.push(&path, format!("read stopped: {err}")),
+                None => self.problems.push(&path, format!("read stopped: {err}")),
             }
         }
         pad -= used;
-        if let Err(e) = skip(r, pad) {
-            last = path;
-            lost!(e)
+        self.last = path;
+        if let Step::Stop = self.skip(pad) {
+            return Step::Stop;
         }
-        last = path;
-        if let Some(b) = r.exhausted() {
-            problems.push(&last, b.to_string());
-            return;
+        if let Some(b) = self.r.exhausted() {
+            self.problems.push(&self.last, b.to_string());
+            return Step::Stop;
         }
+        Step::Next
     }
+}
+
+/// Why an entry that is not a directory is refused by its type, if it is.
+fn refusal(kind: u8, sparse_blocks: u64, pax_sparse: bool) -> Option<String> {
+    if sparse_blocks > 0 {
+        return Some(format!(
+            "refused: sparse file (a sparse map of {sparse_blocks} extension headers was skipped)"
+        ));
+    }
+    if pax_sparse || kind == b'S' {
+        return Some("refused: sparse file".into());
+    }
+    let why = match kind {
+        b'0' | 0 | b'7' => return None,
+        b'2' => "refused: symbolic link",
+        b'1' => "refused: hard link",
+        b'3' | b'4' => "refused: device",
+        b'6' => "refused: fifo",
+        _ => "refused: unsupported entry type",
+    };
+    Some(why.into())
 }
 
 #[cfg(test)]

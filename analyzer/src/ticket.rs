@@ -83,7 +83,17 @@ fn markdown(r: &Report, f: Flavor) -> String {
     for line in crate::render::alternatives(v) {
         o.push_str(&format!("{}\n\n", md(&line)));
     }
-    o.push_str("<details>\n<summary>Phase ladder</summary>\n\n");
+    o.push_str(&markdown_details(r));
+    o.push_str(&format!(
+        "<sub>nodejoin {}, {} rules, {} entries, {} log lines</sub>\n",
+        r.analyzer.version, r.analyzer.rules, r.stats.entries, r.stats.log_lines
+    ));
+    o
+}
+
+/// The phase ladder, findings and problems, each folded in `<details>`.
+fn markdown_details(r: &Report) -> String {
+    let mut o = String::from("<details>\n<summary>Phase ladder</summary>\n\n");
     o.push_str("| # | phase | status | why |\n|---|---|---|---|\n");
     for p in &r.ladder {
         let st = match p.status {
@@ -135,10 +145,6 @@ fn markdown(r: &Report, f: Flavor) -> String {
         o.push_str(&code_block(&lines));
         o.push_str("\n</details>\n\n");
     }
-    o.push_str(&format!(
-        "<sub>nodejoin {}, {} rules, {} entries, {} log lines</sub>\n",
-        r.analyzer.version, r.analyzer.rules, r.stats.entries, r.stats.log_lines
-    ));
     o
 }
 

@@ -5,7 +5,7 @@
 //! clock offset, and the correction is shown; times from the cluster
 //! (certificates, the Node object) are used as they are.
 
-use crate::extract::{self, Ctx};
+use crate::extract::{self, Ctx, Doc};
 use crate::facts::{keys, Evidence, Facts};
 use crate::input::{self, Problem, Sink};
 use crate::parse::certs::fmt_time;
@@ -296,7 +296,7 @@ fn node_events(ctx: &Ctx, out: &mut Vec<Event>) {
         Some(first) => first.clone(),
         None => v,
     };
-    let ts = |x: Option<&Y>| x.and_then(|y| y.as_str()).and_then(logline::parse_iso);
+    let ts = node_time;
     let name = v
         .get("metadata")
         .and_then(|m| m.get("name"))
@@ -315,6 +315,18 @@ fn node_events(ctx: &Ctx, out: &mut Vec<Event>) {
             ev,
         ));
     }
+    condition_events(&v, d, out);
+    taint_events(&v, d, out);
+}
+
+/// A node-object timestamp (RFC 3339 text), as seconds.
+fn node_time(x: Option<&serde_yaml_ng::Value>) -> Option<f64> {
+    x.and_then(|y| y.as_str()).and_then(logline::parse_iso)
+}
+
+/// Node condition transitions.
+fn condition_events(v: &serde_yaml_ng::Value, d: &Doc, out: &mut Vec<Event>) {
+    let ts = node_time;
     let conds = v
         .get("status")
         .and_then(|s| s.get("conditions"))
@@ -344,6 +356,11 @@ fn node_events(ctx: &Ctx, out: &mut Vec<Event>) {
             ev,
         ));
     }
+}
+
+/// Taints with the time they were added.
+fn taint_events(v: &serde_yaml_ng::Value, d: &Doc, out: &mut Vec<Event>) {
+    let ts = node_time;
     let taints = v
         .get("spec")
         .and_then(|s| s.get("taints"))
@@ -399,18 +416,42 @@ pub fn build_with(
     let collected = ctx
         .collected
         .unwrap_or_else(|| chrono::Utc::now().timestamp() as f64);
-    let mut events = Vec::new();
     let raw = sink
         .first
         .into_iter()
         .flatten()
         .chain(sink.last.into_iter().flatten());
+    let mut events = log_events(raw, pats, collected, corr.offset_s);
+    cert_events(&mut ctx, &mut events);
+    node_events(&ctx, &mut events);
+    if let Some(t) = ctx.collected {
+        events.push(collected_event(t, corr.offset_s));
+    }
+    events.sort_by(|a, b| a.time.total_cmp(&b.time).then(a.phase.cmp(&b.phase)));
+    problems.extend(ctx.problems);
+    Ok(Timeline {
+        input: path.display().to_string(),
+        correction: corr,
+        events,
+        dropped: sink.dropped,
+        problems,
+    })
+}
+
+/// Log lines that matched an event pattern, node-clock times corrected.
+fn log_events(
+    raw: impl Iterator<Item = Raw>,
+    pats: &Patterns,
+    collected: f64,
+    offset_s: f64,
+) -> Vec<Event> {
+    let mut events = Vec::new();
     for r in raw {
         let Some(t) = logline::timestamp(&r.text, collected) else {
             continue;
         };
         let p = &pats.events[r.event];
-        let fixed = t - corr.offset_s;
+        let fixed = t - offset_s;
         events.push(Event {
             time: fixed,
             time_rfc3339: iso(fixed),
@@ -424,7 +465,12 @@ pub fn build_with(
             evidence: Evidence::new(&r.file, Some(r.line), r.text),
         });
     }
-    for c in extract::certificates(&mut ctx) {
+    events
+}
+
+/// Each certificate's NotBefore and NotAfter.
+fn cert_events(ctx: &mut Ctx, events: &mut Vec<Event>) {
+    for c in extract::certificates(ctx) {
         let what = if c.subject_cn.is_empty() {
             c.subject.clone()
         } else {
@@ -442,7 +488,7 @@ pub fn build_with(
         );
         let ph = if c.is_ca { 2 } else { 3 };
         out_cert(
-            &mut events,
+            events,
             c.not_before as f64,
             ph,
             "cert-not-before",
@@ -450,7 +496,7 @@ pub fn build_with(
             ev.clone(),
         );
         out_cert(
-            &mut events,
+            events,
             c.not_after as f64,
             ph,
             "cert-not-after",
@@ -458,35 +504,27 @@ pub fn build_with(
             ev,
         );
     }
-    node_events(&ctx, &mut events);
-    if let Some(t) = ctx.collected {
-        let fixed = t - corr.offset_s;
-        events.push(Event {
-            time: fixed,
-            time_rfc3339: iso(fixed),
-            node_time: Some(iso(t)),
-            clock: Clock::Node,
-            phase: 1,
-            phase_name: model::phase_id(1),
-            id: "collected".into(),
-            label: "bundle collected".into(),
-            source: "nodejoin-collect".into(),
-            evidence: Evidence::new(
-                bundle::MANIFEST,
-                None,
-                format!("collected_at {}", fmt_time(t as i64)),
-            ),
-        });
+}
+
+/// The bundle's collection, at node-clock time `t`.
+fn collected_event(t: f64, offset_s: f64) -> Event {
+    let fixed = t - offset_s;
+    Event {
+        time: fixed,
+        time_rfc3339: iso(fixed),
+        node_time: Some(iso(t)),
+        clock: Clock::Node,
+        phase: 1,
+        phase_name: model::phase_id(1),
+        id: "collected".into(),
+        label: "bundle collected".into(),
+        source: "nodejoin-collect".into(),
+        evidence: Evidence::new(
+            bundle::MANIFEST,
+            None,
+            format!("collected_at {}", fmt_time(t as i64)),
+        ),
     }
-    events.sort_by(|a, b| a.time.total_cmp(&b.time).then(a.phase.cmp(&b.phase)));
-    problems.extend(ctx.problems);
-    Ok(Timeline {
-        input: path.display().to_string(),
-        correction: corr,
-        events,
-        dropped: sink.dropped,
-        problems,
-    })
 }
 
 fn out_cert(out: &mut Vec<Event>, t: f64, phase: u8, id: &str, label: String, ev: Evidence) {

@@ -6,7 +6,7 @@
 
 use crate::facts::{Evidence, Facts};
 use crate::model::{self, Severity};
-use crate::phases::Phases;
+use crate::phases::{Passed, Phases};
 use crate::policy;
 use crate::report::{AltCause, Finding, FindingStatus, PhaseResult, PhaseStatus, Status, Verdict};
 use crate::rules::RuleSet;
@@ -94,14 +94,42 @@ pub struct Weighed {
 
 pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) -> Weighed {
     let passed = Phases::builtin().passed(facts, s);
-    // Only proofs of the node's state now (a Ready node with fresh heartbeats)
-    // make old log lines history; a Node object alone may predate the failure.
+    resolve_history(&mut fs, &passed);
+    fs.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.confidence.total_cmp(&a.confidence))
+            .then(a.phase.cmp(&b.phase))
+            .then(a.rule_id.cmp(&b.rule_id))
+    });
+    apply_masks(rules, &mut fs);
+    let scores = cause_scores(&fs);
+    let ladder = ladder(&fs, &passed);
+    let verdict = match primary(&scores) {
+        Some((cause, score, i)) => failed(rules, &fs, &scores, &fs[i], Some(cause), score),
+        None if unnamed(&fs).is_some() => {
+            let f = unnamed(&fs).expect("checked");
+            failed(rules, &fs, &scores, f, None, f.confidence)
+        }
+        None if passed[5].is_some() => joined(&passed),
+        None => inconclusive(&fs, &ladder),
+    };
+    Weighed {
+        verdict,
+        ladder,
+        findings: fs,
+    }
+}
+
+/// Old log lines from phases the node has since passed are history. Only
+/// proofs of the node's state now (a Ready node with fresh heartbeats) count:
+/// a Node object alone may predate the failure.
+fn resolve_history(fs: &mut [Finding], passed: &[Option<Passed>; 6]) {
     let facts_pass_max = (1..=5)
         .rev()
         .find(|n| passed[*n].as_ref().is_some_and(|p| p.current))
         .unwrap_or(0);
-    // Old log lines from phases the node has since passed are history.
-    for f in &mut fs {
+    for f in fs {
         if f.basis == "logs"
             && (f.phase as usize) <= facts_pass_max
             && f.severity >= Severity::Warning
@@ -113,16 +141,12 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
             ));
         }
     }
-    fs.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(b.confidence.total_cmp(&a.confidence))
-            .then(a.phase.cmp(&b.phase))
-            .then(a.rule_id.cmp(&b.rule_id))
-    });
-    // Masks: a stronger active error explains the symptoms it lists.
+}
+
+/// Masks: a stronger active error explains the symptoms it lists.
+fn apply_masks(rules: &RuleSet, fs: &mut [Finding]) {
     let mut masks: Vec<(String, Vec<String>)> = Vec::new();
-    for f in &mut fs {
+    for f in fs.iter_mut() {
         if f.status != FindingStatus::Active {
             continue;
         }
@@ -140,7 +164,7 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
         }
     }
     // Second pass: masks found later can still cover earlier-sorted findings.
-    for f in &mut fs {
+    for f in fs.iter_mut() {
         if f.status == FindingStatus::Active {
             if let Some((by, _)) = masks
                 .iter()
@@ -151,8 +175,14 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
             }
         }
     }
-    // Cause scores: noisy-OR over active error findings.
-    let mut scores: BTreeMap<&str, (f64, u8, usize)> = BTreeMap::new();
+}
+
+/// Per cause: (noisy-OR score, earliest phase, index of its first finding).
+type Scores<'a> = BTreeMap<&'a str, (f64, u8, usize)>;
+
+/// Cause scores: noisy-OR over active error findings.
+fn cause_scores(fs: &[Finding]) -> Scores<'_> {
+    let mut scores: Scores<'_> = BTreeMap::new();
     for (i, f) in fs.iter().enumerate().filter(|(_, f)| {
         f.status == FindingStatus::Active
             && f.severity == Severity::Error
@@ -162,8 +192,13 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
         e.0 = 1.0 - (1.0 - e.0) * (1.0 - f.confidence);
         e.1 = e.1.min(f.phase);
     }
-    // Among strong causes the earliest broken phase is the root: nothing after
-    // it can pass until it is fixed. Weak ones only win when nothing is strong.
+    scores
+}
+
+/// The primary cause, its score and its first finding. Among strong causes
+/// the earliest broken phase is the root: nothing after it can pass until it
+/// is fixed. Weak ones only win when nothing is strong.
+fn primary(scores: &Scores<'_>) -> Option<(String, f64, usize)> {
     const STRONG: f64 = policy::STRONG;
     let rank = |a: &(f64, u8, usize), b: &(f64, u8, usize)| {
         let (sa, sb) = (a.0 >= STRONG, b.0 >= STRONG);
@@ -178,105 +213,98 @@ pub fn weigh(rules: &RuleSet, mut fs: Vec<Finding>, facts: &Facts, s: &Scanned) 
             .then(b.1.cmp(&a.1))
             .then(b.2.cmp(&a.2))
     };
-    let primary = scores
+    scores
         .iter()
         .max_by(|a, b| rank(a.1, b.1))
-        .map(|(c, (score, _, i))| (c.to_string(), *score, *i));
-    let failed_phases: Vec<u8> = fs
-        .iter()
-        .filter(|f| f.status == FindingStatus::Active && f.severity == Severity::Error)
-        .map(|f| f.phase)
-        .collect();
-    let ladder: Vec<PhaseResult> = model::PHASES
+        .map(|(c, (score, _, i))| ((*c).to_string(), *score, *i))
+}
+
+/// An active error: a finding that breaks its phase.
+fn breaks(f: &Finding) -> bool {
+    f.status == FindingStatus::Active && f.severity == Severity::Error
+}
+
+/// Each phase failed (by active errors), passed (by a proof) or unknown.
+fn ladder(fs: &[Finding], passed: &[Option<Passed>; 6]) -> Vec<PhaseResult> {
+    let failed_phases: Vec<u8> = fs.iter().filter(|f| breaks(f)).map(|f| f.phase).collect();
+    model::PHASES
         .iter()
         .map(|(n, id, _)| {
             let n = *n;
-            if failed_phases.contains(&n) {
-                let ev: Vec<Evidence> = fs
-                    .iter()
-                    .filter(|f| {
-                        f.phase == n
-                            && f.status == FindingStatus::Active
-                            && f.severity == Severity::Error
-                    })
+            let (status, note, evidence) = if failed_phases.contains(&n) {
+                let breaking = || fs.iter().filter(move |f| f.phase == n && breaks(f));
+                let ev: Vec<Evidence> = breaking()
                     .filter_map(|f| f.evidence.first().cloned())
                     .take(3)
                     .collect();
-                let causes: Vec<&str> = fs
-                    .iter()
-                    .filter(|f| {
-                        f.phase == n
-                            && f.status == FindingStatus::Active
-                            && f.severity == Severity::Error
-                    })
-                    .map(|f| f.cause.as_str())
-                    .collect();
-                PhaseResult {
-                    phase: n,
-                    id: id.to_string(),
-                    status: PhaseStatus::Failed,
-                    note: format!("broken by {}", dedup(causes).join(", ")),
-                    evidence: ev,
-                }
+                let causes: Vec<&str> = breaking().map(|f| f.cause.as_str()).collect();
+                let note = format!("broken by {}", dedup(causes).join(", "));
+                (PhaseStatus::Failed, note, ev)
             } else if let Some(p) = &passed[n as usize] {
-                PhaseResult {
-                    phase: n,
-                    id: id.to_string(),
-                    status: PhaseStatus::Passed,
-                    note: p.why.clone(),
-                    evidence: p.evidence.iter().take(3).cloned().collect(),
-                }
+                let ev = p.evidence.iter().take(3).cloned().collect();
+                (PhaseStatus::Passed, p.why.clone(), ev)
             } else {
-                PhaseResult {
-                    phase: n,
-                    id: id.to_string(),
-                    status: PhaseStatus::Unknown,
-                    note: "no evidence either way".into(),
-                    evidence: Vec::new(),
-                }
+                let note = "no evidence either way".into();
+                (PhaseStatus::Unknown, note, Vec::new())
+            };
+            PhaseResult {
+                phase: n,
+                id: (*id).to_string(),
+                status,
+                note,
+                evidence,
             }
         })
+        .collect()
+}
+
+fn joined(passed: &[Option<Passed>; 6]) -> Verdict {
+    Verdict {
+        status: Status::Joined,
+        phase: None,
+        phase_name: None,
+        cause: None,
+        confidence: None,
+        rule_id: None,
+        title: "The node is joined: Ready, schedulable, no blocking taints".into(),
+        fix: Vec::new(),
+        evidence: passed[4]
+            .as_ref()
+            .map(|p| p.evidence.clone())
+            .unwrap_or_default(),
+        alternatives: Vec::new(),
+        distinguish: None,
+    }
+}
+
+fn inconclusive(fs: &[Finding], ladder: &[PhaseResult]) -> Verdict {
+    let unknown: Vec<String> = ladder
+        .iter()
+        .filter(|p| p.status == PhaseStatus::Unknown)
+        .map(|p| p.id.clone())
         .collect();
-    let verdict = match primary {
-        Some((cause, score, i)) => failed(rules, &fs, &scores, &fs[i], Some(cause), score),
-        None if unnamed(&fs).is_some() => {
-            let f = unnamed(&fs).expect("checked");
-            failed(rules, &fs, &scores, f, None, f.confidence)
-        }
-        None if passed[5].is_some() => Verdict {
-            status: Status::Joined,
-            phase: None,
-            phase_name: None,
-            cause: None,
-            confidence: None,
-            rule_id: None,
-            title: "The node is joined: Ready, schedulable, no blocking taints".into(),
-            fix: Vec::new(),
-            evidence: passed[4]
-                .as_ref()
-                .map(|p| p.evidence.clone())
-                .unwrap_or_default(),
-            alternatives: Vec::new(),
-            distinguish: None,
-        },
-        None => {
-            let unknown: Vec<String> = ladder
-                .iter()
-                .filter(|p| p.status == PhaseStatus::Unknown)
-                .map(|p| p.id.clone())
-                .collect();
-            let title = if fs.iter().any(|f| f.status == FindingStatus::Active) {
-                "No failure cause stands out; see the warnings below"
-            } else {
-                "No rule matched and the node's state is not known"
-            };
-            Verdict { status: Status::Inconclusive, phase: None, phase_name: None, cause: None, confidence: None, rule_id: None, title: format!("{title} (phases without evidence: {})", if unknown.is_empty() { "none".into() } else { unknown.join(", ") }), fix: vec!["Collect a full bundle on the node with `sudo nodejoin-collect` (include `--node-yaml` from a control-plane machine if the node cannot reach the API server).".into()], evidence: Vec::new(), alternatives: Vec::new(), distinguish: None }
-        }
+    let title = if fs.iter().any(|f| f.status == FindingStatus::Active) {
+        "No failure cause stands out; see the warnings below"
+    } else {
+        "No rule matched and the node's state is not known"
     };
-    Weighed {
-        verdict,
-        ladder,
-        findings: fs,
+    let unknown = if unknown.is_empty() {
+        "none".into()
+    } else {
+        unknown.join(", ")
+    };
+    Verdict {
+        status: Status::Inconclusive,
+        phase: None,
+        phase_name: None,
+        cause: None,
+        confidence: None,
+        rule_id: None,
+        title: format!("{title} (phases without evidence: {unknown})"),
+        fix: vec!["Collect a full bundle on the node with `sudo nodejoin-collect` (include `--node-yaml` from a control-plane machine if the node cannot reach the API server).".into()],
+        evidence: Vec::new(),
+        alternatives: Vec::new(),
+        distinguish: None,
     }
 }
 

@@ -47,6 +47,34 @@ pub(super) fn object(c: &mut Ctx, facts: &mut Facts) {
             ev(format!("spec.unschedulable: {u}")),
         );
     }
+    taints(&n, d, facts);
+    pod_cidr(&n, d, facts);
+    resources(&n, d, facts);
+    if let Some(a) = &n.arch {
+        facts.set(
+            NODE_ARCH,
+            a.clone(),
+            ev(format!("nodeInfo.architecture: {a}")),
+        );
+    }
+    if let (Some(mid), Some(host)) = (
+        &n.machine_id,
+        facts.str(IDENTITY_MACHINE_ID).map(String::from),
+    ) {
+        if !mid.is_empty() {
+            let text = format!("Node machineID {mid}, this host's /etc/machine-id {host}");
+            facts.set(NODE_MACHINE_ID_MISMATCH, *mid != host, ev(text));
+        }
+    }
+    if let (Some(created), Some(now)) = (n.created, c.collected) {
+        let text = format!("creationTimestamp {}", fmt_time(created as i64));
+        facts.set(NODE_CREATED_AGE_S, (now - created).round(), ev(text));
+    }
+}
+
+/// All taints, and the ones that keep ordinary pods off the node.
+fn taints(n: &NodeInfo, d: &Doc, facts: &mut Facts) {
+    let ev = |t: String| Some(d.about(t));
     if let Some(ts) = &n.taints {
         let all: Vec<String> = ts.iter().map(crate::parse::node::Taint::describe).collect();
         let blocking: Vec<String> = ts
@@ -70,6 +98,11 @@ pub(super) fn object(c: &mut Ctx, facts: &mut Facts) {
             ev(format!("spec.taints: [{}]", blocking.join(", "))),
         );
     }
+}
+
+/// spec.podCIDR, when the input says whether it is set.
+fn pod_cidr(n: &NodeInfo, d: &Doc, facts: &mut Facts) {
+    let ev = |t: String| Some(d.about(t));
     match &n.pod_cidr {
         Some(Some(cidr)) => {
             facts.set(
@@ -90,6 +123,11 @@ pub(super) fn object(c: &mut Ctx, facts: &mut Facts) {
         ),
         None => {}
     }
+}
+
+/// Pods, memory and CPU the node offers.
+fn resources(n: &NodeInfo, d: &Doc, facts: &mut Facts) {
+    let ev = |t: String| Some(d.about(t));
     for (key, map, k) in [
         (NODE_CAPACITY_PODS, &n.capacity, "pods"),
         (NODE_ALLOCATABLE_PODS, &n.allocatable, "pods"),
@@ -104,26 +142,6 @@ pub(super) fn object(c: &mut Ctx, facts: &mut Facts) {
         if let Some(v) = map.get(k).and_then(|q| node::quantity(q).map(|v| (v, q))) {
             facts.set(key, v.0, ev(format!("{section}.{k}: {}", v.1)));
         }
-    }
-    if let Some(a) = &n.arch {
-        facts.set(
-            NODE_ARCH,
-            a.clone(),
-            ev(format!("nodeInfo.architecture: {a}")),
-        );
-    }
-    if let (Some(mid), Some(host)) = (
-        &n.machine_id,
-        facts.str(IDENTITY_MACHINE_ID).map(String::from),
-    ) {
-        if !mid.is_empty() {
-            let text = format!("Node machineID {mid}, this host's /etc/machine-id {host}");
-            facts.set(NODE_MACHINE_ID_MISMATCH, *mid != host, ev(text));
-        }
-    }
-    if let (Some(created), Some(now)) = (n.created, c.collected) {
-        let text = format!("creationTimestamp {}", fmt_time(created as i64));
-        facts.set(NODE_CREATED_AGE_S, (now - created).round(), ev(text));
     }
 }
 

@@ -188,6 +188,21 @@ fn describe_time(s: &str) -> Option<f64> {
 
 /// `kubectl describe node`. Sections it does not include stay unknown; a
 /// description that shows Capacity and Conditions but no PodCIDR has none.
+/// One row of `kubectl describe node`'s Conditions table (not its header).
+fn describe_condition(row: &str) -> Option<Condition> {
+    let c = columns(row);
+    if c.len() < 2 || c[0].starts_with("Type") || c[0].starts_with("----") {
+        return None;
+    }
+    Some(Condition {
+        kind: c[0].to_string(),
+        status: c[1].to_string(),
+        heartbeat: c.get(2).and_then(|h| describe_time(h)),
+        reason: c.get(4).unwrap_or(&"").to_string(),
+        message: c.get(5..).map(|m| m.join(" ")).unwrap_or_default(),
+    })
+}
+
 pub fn from_describe(text: &str) -> Option<NodeInfo> {
     let lines: Vec<&str> = text.lines().collect();
     let name = lines
@@ -226,18 +241,7 @@ pub fn from_describe(text: &str) -> Option<NodeInfo> {
                     ts.push(t);
                 }
             }
-            "Conditions" => {
-                let c = columns(t);
-                if c.len() >= 2 && !c[0].starts_with("Type") && !c[0].starts_with("----") {
-                    n.conditions.push(Condition {
-                        kind: c[0].to_string(),
-                        status: c[1].to_string(),
-                        heartbeat: c.get(2).and_then(|h| describe_time(h)),
-                        reason: c.get(4).unwrap_or(&"").to_string(),
-                        message: c.get(5..).map(|m| m.join(" ")).unwrap_or_default(),
-                    });
-                }
-            }
+            "Conditions" => n.conditions.extend(describe_condition(t)),
             "Capacity" | "Allocatable" => {
                 if let Some((k, v)) = t.split_once(':') {
                     let m = if section == "Capacity" {
