@@ -28,184 +28,218 @@ pub(super) fn redact_in(
     parents: &[Vec<u8>],
     key: &[u8],
 ) -> (Vec<u8>, u64) {
-    let mut out = Vec::with_capacity(data.len());
-    let mut count = 0u64;
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut i = 0;
+    let mut f = Flow {
+        data,
+        json,
+        parents,
+        key,
+        out: Vec::with_capacity(data.len()),
+        count: 0,
+        stack: Vec::new(),
+    };
     let n = data.len();
-    // The decision for a scalar at the current position.
-    let decide = |stack: &[Frame]| -> bool {
-        let mut ps: Vec<Vec<u8>> = parents.to_vec();
-        if !key.is_empty() {
-            ps.push(key.to_vec());
+    let mut i = 0;
+    while i < n {
+        let b = data[i];
+        i = match b {
+            b'{' | b'[' => f.open(b, i),
+            b'}' | b']' => f.close(b, i),
+            b',' | b':' => f.separator(b, i),
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                f.out.push(b);
+                i + 1
+            }
+            b'#' if !json => f.comment(i),
+            b'"' | b'\'' => f.quoted(i),
+            _ => f.bare(i),
+        };
+    }
+    (f.out, f.count)
+}
+
+/// One flow collection being redacted.
+struct Flow<'a> {
+    data: &'a [u8],
+    json: bool,
+    parents: &'a [Vec<u8>],
+    key: &'a [u8],
+    out: Vec<u8>,
+    count: u64,
+    stack: Vec<Frame>,
+}
+
+impl Flow<'_> {
+    /// The decision for a scalar at the current position.
+    fn decide(&self) -> bool {
+        let mut ps: Vec<Vec<u8>> = self.parents.to_vec();
+        if !self.key.is_empty() {
+            ps.push(self.key.to_vec());
         }
-        for f in stack {
+        for f in &self.stack {
             if !f.key.is_empty() {
                 ps.push(f.key.clone());
             }
         }
-        let k = match stack.last() {
+        let k = match self.stack.last() {
             Some(f) if f.object => f.cur.clone(),
-            Some(_) => ps.pop().unwrap_or_default(),
-            None => ps.pop().unwrap_or_default(),
+            // In an array the array's key is the value's key.
+            _ => ps.pop().unwrap_or_default(),
         };
-        // Deduplicate the array case: the array's key is the value's key.
         keep_value(&k, &ps)
-    };
-    while i < n {
-        let b = data[i];
-        match b {
-            b'{' | b'[' => {
-                let k = match stack.last() {
-                    Some(f) if f.object => f.cur.clone(),
-                    _ => Vec::new(),
-                };
-                stack.push(Frame {
-                    object: b == b'{',
-                    key: k,
-                    want_key: b == b'{',
-                    cur: Vec::new(),
-                });
-                out.push(b);
-                i += 1;
-            }
-            b'}' | b']' => {
-                stack.pop();
-                if let Some(f) = stack.last_mut() {
-                    if f.object {
-                        f.want_key = true;
-                    }
-                }
-                out.push(b);
-                i += 1;
-            }
-            b',' => {
-                if let Some(f) = stack.last_mut() {
-                    if f.object {
-                        f.want_key = true;
-                    }
-                }
-                out.push(b);
-                i += 1;
-            }
-            b':' => {
-                if let Some(f) = stack.last_mut() {
-                    if f.object {
-                        f.want_key = false;
-                    }
-                }
-                out.push(b);
-                i += 1;
-            }
-            b' ' | b'\t' | b'\r' | b'\n' => {
-                out.push(b);
-                i += 1;
-            }
-            b'#' if !json => {
-                // A YAML comment inside a flow collection.
-                let e = data[i..]
-                    .iter()
-                    .position(|c| *c == b'\n')
-                    .map(|p| i + p)
-                    .unwrap_or(n);
-                out.push(b'#');
-                if e > i + 1 {
-                    marker_into(&mut out, e - i - 1);
-                    count += 1;
-                }
-                i = e;
-            }
-            b'"' | b'\'' => {
-                let q = b;
-                let s = i + 1;
-                let mut j = s;
-                let mut closed = false;
-                while j < n {
-                    if data[j] == b'\\' && q == b'"' {
-                        j += 2;
-                        continue;
-                    }
-                    if data[j] == q {
-                        if q == b'\'' && data.get(j + 1) == Some(&b'\'') {
-                            j += 2;
-                            continue;
-                        }
-                        closed = true;
-                        break;
-                    }
-                    j += 1;
-                }
-                let e = j.min(n);
-                let is_key = stack.last().is_some_and(|f| f.object && f.want_key);
-                if is_key {
-                    if let Some(f) = stack.last_mut() {
-                        f.cur = data[s..e].to_vec();
-                    }
-                    out.extend_from_slice(&data[i..(e + 1).min(n)]);
-                } else if closed && decide(&stack) {
-                    out.extend_from_slice(&data[i..e + 1]);
-                } else {
-                    out.push(q);
-                    marker_into(&mut out, e - s);
-                    count += 1;
-                    if closed {
-                        out.push(q);
-                    }
-                }
-                i = if closed { e + 1 } else { n };
-            }
-            _ => {
-                // A bare scalar: number, literal, or YAML plain scalar.
-                let s = i;
-                let mut j = i;
-                while j < n {
-                    let c = data[j];
-                    if matches!(c, b',' | b'{' | b'}' | b'[' | b']' | b'\n' | b'\r') {
-                        break;
-                    }
-                    if c == b':'
-                        && (json || matches!(data.get(j + 1), None | Some(b' ' | b'\n' | b'\t')))
-                    {
-                        break;
-                    }
-                    if c == b'#' && !json && j > s && data[j - 1] == b' ' {
-                        break;
-                    }
-                    j += 1;
-                }
-                let mut e = j;
-                while e > s && matches!(data[e - 1], b' ' | b'\t') {
-                    e -= 1;
-                }
-                let v = &data[s..e];
-                let is_key = stack.last().is_some_and(|f| f.object && f.want_key);
-                if is_key {
-                    if let Some(f) = stack.last_mut() {
-                        f.cur = v.to_vec();
-                    }
-                    out.extend_from_slice(v);
-                } else if v == b"true" || v == b"false" || v == b"null" || decide(&stack) {
-                    out.extend_from_slice(v);
-                } else if !v.is_empty() {
-                    if json {
-                        out.push(b'"');
-                        marker_into(&mut out, v.len());
-                        out.push(b'"');
-                    } else {
-                        marker_into(&mut out, v.len());
-                    }
-                    count += 1;
-                }
-                out.extend_from_slice(&data[e..j]);
-                i = j.max(s + 1);
-                if j == s {
-                    // A lone ':' or similar already handled above; copy one byte.
-                    out.push(data[s]);
-                }
-            }
+    }
+
+    /// Inside an object, the next scalar is a key.
+    fn is_key(&self) -> bool {
+        self.stack.last().is_some_and(|f| f.object && f.want_key)
+    }
+
+    fn set_key(&mut self, k: &[u8]) {
+        if let Some(f) = self.stack.last_mut() {
+            f.cur = k.to_vec();
         }
     }
-    (out, count)
+
+    fn open(&mut self, b: u8, i: usize) -> usize {
+        let k = match self.stack.last() {
+            Some(f) if f.object => f.cur.clone(),
+            _ => Vec::new(),
+        };
+        self.stack.push(Frame {
+            object: b == b'{',
+            key: k,
+            want_key: b == b'{',
+            cur: Vec::new(),
+        });
+        self.out.push(b);
+        i + 1
+    }
+
+    fn close(&mut self, b: u8, i: usize) -> usize {
+        self.stack.pop();
+        self.separator(b, i)
+    }
+
+    /// `,` (and a closing bracket) make the next scalar of an object a key;
+    /// `:` makes it a value.
+    fn separator(&mut self, b: u8, i: usize) -> usize {
+        if let Some(f) = self.stack.last_mut() {
+            if f.object {
+                f.want_key = b != b':';
+            }
+        }
+        self.out.push(b);
+        i + 1
+    }
+
+    /// A YAML comment inside a flow collection: withheld.
+    fn comment(&mut self, i: usize) -> usize {
+        let data = self.data;
+        let e = data[i..]
+            .iter()
+            .position(|c| *c == b'\n')
+            .map_or(data.len(), |p| i + p);
+        self.out.push(b'#');
+        if e > i + 1 {
+            marker_into(&mut self.out, e - i - 1);
+            self.count += 1;
+        }
+        e
+    }
+
+    /// A quoted scalar; unterminated, it is withheld to the end.
+    fn quoted(&mut self, i: usize) -> usize {
+        let (data, n) = (self.data, self.data.len());
+        let q = data[i];
+        let s = i + 1;
+        let mut j = s;
+        let mut closed = false;
+        while j < n {
+            if data[j] == b'\\' && q == b'"' {
+                j += 2;
+                continue;
+            }
+            if data[j] == q {
+                if q == b'\'' && data.get(j + 1) == Some(&b'\'') {
+                    j += 2;
+                    continue;
+                }
+                closed = true;
+                break;
+            }
+            j += 1;
+        }
+        let e = j.min(n);
+        if self.is_key() {
+            self.set_key(&data[s..e]);
+            self.out.extend_from_slice(&data[i..(e + 1).min(n)]);
+        } else if closed && self.decide() {
+            self.out.extend_from_slice(&data[i..e + 1]);
+        } else {
+            self.out.push(q);
+            marker_into(&mut self.out, e - s);
+            self.count += 1;
+            if closed {
+                self.out.push(q);
+            }
+        }
+        if closed {
+            e + 1
+        } else {
+            n
+        }
+    }
+
+    /// Where a bare scalar starting at `s` ends.
+    fn bare_end(&self, s: usize) -> usize {
+        let (data, json) = (self.data, self.json);
+        let mut j = s;
+        while j < data.len() {
+            let c = data[j];
+            if matches!(c, b',' | b'{' | b'}' | b'[' | b']' | b'\n' | b'\r') {
+                break;
+            }
+            if c == b':' && (json || matches!(data.get(j + 1), None | Some(b' ' | b'\n' | b'\t'))) {
+                break;
+            }
+            if c == b'#' && !json && j > s && data[j - 1] == b' ' {
+                break;
+            }
+            j += 1;
+        }
+        j
+    }
+
+    /// A bare scalar: number, literal, or YAML plain scalar.
+    fn bare(&mut self, s: usize) -> usize {
+        let data = self.data;
+        let j = self.bare_end(s);
+        let mut e = j;
+        while e > s && matches!(data[e - 1], b' ' | b'\t') {
+            e -= 1;
+        }
+        let v = &data[s..e];
+        if self.is_key() {
+            self.set_key(v);
+            self.out.extend_from_slice(v);
+        } else if v == b"true" || v == b"false" || v == b"null" || self.decide() {
+            self.out.extend_from_slice(v);
+        } else if !v.is_empty() {
+            if self.json {
+                self.out.push(b'"');
+                marker_into(&mut self.out, v.len());
+                self.out.push(b'"');
+            } else {
+                marker_into(&mut self.out, v.len());
+            }
+            self.count += 1;
+        }
+        self.out.extend_from_slice(&data[e..j]);
+        if j == s {
+            // A lone ':' or similar already handled above; copy one byte.
+            self.out.push(data[s]);
+        }
+        j.max(s + 1)
+    }
 }
 
 #[cfg(test)]
