@@ -30,10 +30,12 @@ enum State {
 }
 
 pub(super) fn redact(data: &[u8]) -> (Vec<u8>, u64) {
-    let mut out = Vec::with_capacity(data.len());
-    let mut count = 0u64;
-    let mut stack: Vec<(usize, Vec<u8>)> = Vec::new();
-    let mut state = State::Normal;
+    let mut y = Yaml {
+        out: Vec::with_capacity(data.len()),
+        count: 0,
+        stack: Vec::new(),
+        state: State::Normal,
+    };
     for line in data.split_inclusive(|b| *b == b'\n') {
         let body_end = line.len()
             - line
@@ -46,46 +48,81 @@ pub(super) fn redact(data: &[u8]) -> (Vec<u8>, u64) {
             .iter()
             .take_while(|b| **b == b' ' || **b == b'\t')
             .count();
-        let blank = indent == text.len();
-        match &mut state {
+        let l = Line {
+            line,
+            text,
+            nl,
+            indent,
+            blank: indent == text.len(),
+        };
+        if !y.continues(&l) {
+            y.line(&l);
+        }
+    }
+    y.finish()
+}
+
+/// One line of the file: with its line break, without, the break alone, its
+/// indentation, and whether it is blank.
+struct Line<'a> {
+    line: &'a [u8],
+    text: &'a [u8],
+    nl: &'a [u8],
+    indent: usize,
+    blank: bool,
+}
+
+/// The redacted text so far, and where the reader is.
+struct Yaml {
+    out: Vec<u8>,
+    count: u64,
+    /// Open mapping keys: (column, key), outermost first.
+    stack: Vec<(usize, Vec<u8>)>,
+    state: State,
+}
+
+impl Yaml {
+    /// A line inside a block scalar, a multi-line quoted scalar or a flow
+    /// collection; false when the line starts afresh.
+    fn continues(&mut self, l: &Line) -> bool {
+        let (line, text, nl, indent, blank) = (l.line, l.text, l.nl, l.indent, l.blank);
+        match &mut self.state {
             State::Block { indent: bi, keep } => {
                 if blank || indent > *bi {
                     if *keep || blank {
-                        out.extend_from_slice(line);
+                        self.out.extend_from_slice(line);
                     } else {
-                        out.extend_from_slice(&text[..indent]);
-                        marker_into(&mut out, text.len() - indent);
-                        count += 1;
-                        out.extend_from_slice(nl);
+                        self.out.extend_from_slice(&text[..indent]);
+                        marker_into(&mut self.out, text.len() - indent);
+                        self.count += 1;
+                        self.out.extend_from_slice(nl);
                     }
-                    continue;
+                    return true;
                 }
-                state = State::Normal;
+                self.state = State::Normal;
+                false
             }
             State::Quoted { q } => {
                 let q = *q;
                 match close_quote(text, 0, q) {
                     Some(c) => {
-                        out.extend_from_slice(&text[..indent]);
-                        marker_into(&mut out, c - indent);
-                        count += 1;
-                        out.push(q);
-                        out.extend_from_slice(&text[c + 1..]);
-                        out.extend_from_slice(nl);
-                        state = State::Normal;
+                        self.out.extend_from_slice(&text[..indent]);
+                        marker_into(&mut self.out, c - indent);
+                        self.count += 1;
+                        self.out.push(q);
+                        self.out.extend_from_slice(&text[c + 1..]);
+                        self.out.extend_from_slice(nl);
+                        self.state = State::Normal;
                     }
+                    None if blank => self.out.extend_from_slice(line),
                     None => {
-                        if blank {
-                            out.extend_from_slice(line);
-                        } else {
-                            out.extend_from_slice(&text[..indent]);
-                            marker_into(&mut out, text.len() - indent);
-                            count += 1;
-                            out.extend_from_slice(nl);
-                        }
+                        self.out.extend_from_slice(&text[..indent]);
+                        marker_into(&mut self.out, text.len() - indent);
+                        self.count += 1;
+                        self.out.extend_from_slice(nl);
                     }
                 }
-                continue;
+                true
             }
             State::Flow {
                 key,
@@ -97,28 +134,34 @@ pub(super) fn redact(data: &[u8]) -> (Vec<u8>, u64) {
                 *depth += depth_change(line);
                 if *depth <= 0 {
                     let (o, n) = flow::redact_in(buf, false, parents, key);
-                    out.extend_from_slice(&o);
-                    count += n;
-                    state = State::Normal;
+                    self.out.extend_from_slice(&o);
+                    self.count += n;
+                    self.state = State::Normal;
                 }
-                continue;
+                true
             }
-            State::Normal => {}
+            State::Normal => false,
         }
-        if blank {
-            out.extend_from_slice(line);
-            continue;
+    }
+
+    /// A line that starts afresh: comment, document marker, `key: value` or
+    /// a sequence item.
+    fn line(&mut self, l: &Line) {
+        let (line, text, nl, indent) = (l.line, l.text, l.nl, l.indent);
+        if l.blank {
+            self.out.extend_from_slice(line);
+            return;
         }
         let content = &text[indent..];
         if content.starts_with(b"#") {
-            count += comment(&mut out, text, indent) as u64;
-            out.extend_from_slice(nl);
-            continue;
+            self.count += comment(&mut self.out, text, indent) as u64;
+            self.out.extend_from_slice(nl);
+            return;
         }
         if content.starts_with(b"---") || content.starts_with(b"...") || content.starts_with(b"%") {
-            stack.clear();
-            out.extend_from_slice(line);
-            continue;
+            self.stack.clear();
+            self.out.extend_from_slice(line);
+            return;
         }
         // Sequence dashes: `- - key: v`.
         let mut col = indent;
@@ -129,53 +172,147 @@ pub(super) fn redact(data: &[u8]) -> (Vec<u8>, u64) {
             }
         }
         let dashes = col > indent;
-        out.extend_from_slice(&text[..col]);
+        self.out.extend_from_slice(&text[..col]);
         let rest = &text[col..];
         if let Some((key, after)) = parse_key(rest) {
-            while stack.last().is_some_and(|(i, _)| *i >= col) {
-                stack.pop();
-            }
-            let parents: Vec<Vec<u8>> = stack.iter().map(|(_, k)| k.clone()).collect();
-            out.extend_from_slice(&rest[..after]);
-            let v = &rest[after..];
-            let key = key.to_vec();
-            let vcol = col + after;
-            state = value(&mut out, &mut count, text, vcol, v, &key, &parents, col);
-            if matches!(state, State::Normal) && trim_comment(v).is_empty() {
-                stack.push((col, key));
-            }
+            self.key_value(text, col, rest, key, after);
         } else {
-            // A scalar item of a sequence, or a continuation of a plain scalar.
-            let owner_col = if dashes {
-                indent
-            } else {
-                indent.saturating_sub(1)
-            };
-            while stack.last().is_some_and(|(i, _)| *i > owner_col) {
-                stack.pop();
-            }
-            let (key, parents) = match stack.split_last() {
-                Some(((_, k), ps)) => (k.clone(), ps.iter().map(|(_, k)| k.clone()).collect()),
-                None => (Vec::new(), Vec::new()),
-            };
-            state = value(
-                &mut out, &mut count, text, col, rest, &key, &parents, indent,
-            );
+            self.item(text, indent, col, dashes);
         }
-        out.extend_from_slice(nl);
-        if let State::Flow { buf, .. } = &mut state {
+        self.out.extend_from_slice(nl);
+        if let State::Flow { buf, .. } = &mut self.state {
             buf.extend_from_slice(nl);
         }
     }
-    if let State::Flow {
-        key, parents, buf, ..
-    } = state
-    {
-        let (o, n) = flow::redact_in(&buf, false, &parents, &key);
-        out.extend_from_slice(&o);
-        count += n;
+
+    /// `key: value` at column `col`; the value starts `after` bytes into `rest`.
+    fn key_value(&mut self, text: &[u8], col: usize, rest: &[u8], key: &[u8], after: usize) {
+        while self.stack.last().is_some_and(|(i, _)| *i >= col) {
+            self.stack.pop();
+        }
+        let parents: Vec<Vec<u8>> = self.stack.iter().map(|(_, k)| k.clone()).collect();
+        self.out.extend_from_slice(&rest[..after]);
+        let v = &rest[after..];
+        let key = key.to_vec();
+        let vcol = col + after;
+        self.state = value(
+            &mut self.out,
+            &mut self.count,
+            text,
+            vcol,
+            v,
+            &key,
+            &parents,
+            col,
+        );
+        if matches!(self.state, State::Normal) && trim_comment(v).is_empty() {
+            self.stack.push((col, key));
+        }
     }
-    (out, count)
+
+    /// A scalar item of a sequence, or a continuation of a plain scalar.
+    fn item(&mut self, text: &[u8], indent: usize, col: usize, dashes: bool) {
+        let owner_col = if dashes {
+            indent
+        } else {
+            indent.saturating_sub(1)
+        };
+        while self.stack.last().is_some_and(|(i, _)| *i > owner_col) {
+            self.stack.pop();
+        }
+        let (key, parents) = match self.stack.split_last() {
+            Some(((_, k), ps)) => (k.clone(), ps.iter().map(|(_, k)| k.clone()).collect()),
+            None => (Vec::new(), Vec::new()),
+        };
+        let rest = &text[col..];
+        self.state = value(
+            &mut self.out,
+            &mut self.count,
+            text,
+            col,
+            rest,
+            &key,
+            &parents,
+            indent,
+        );
+    }
+
+    /// A flow collection still open at the end is redacted as it stands.
+    fn finish(mut self) -> (Vec<u8>, u64) {
+        if let State::Flow {
+            key, parents, buf, ..
+        } = self.state
+        {
+            let (o, n) = flow::redact_in(&buf, false, &parents, &key);
+            self.out.extend_from_slice(&o);
+            self.count += n;
+        }
+        (self.out, self.count)
+    }
+}
+
+/// Leading spaces, anchors (`&a`) and tags (`!!str`) before a value.
+fn decoration(v: &[u8]) -> usize {
+    let mut j = 0;
+    loop {
+        while j < v.len() && (v[j] == b' ' || v[j] == b'\t') {
+            j += 1;
+        }
+        if j < v.len() && (v[j] == b'&' || v[j] == b'!') {
+            while j < v.len() && v[j] != b' ' {
+                j += 1;
+            }
+            continue;
+        }
+        break;
+    }
+    j
+}
+
+/// A quoted value; one that does not close on its line goes on.
+fn quoted_value(out: &mut Vec<u8>, count: &mut u64, r: &[u8], keep: bool) -> State {
+    let q = r[0];
+    match close_quote(r, 1, q) {
+        Some(c) => {
+            if keep {
+                out.extend_from_slice(&r[..=c]);
+            } else {
+                out.push(q);
+                marker_into(out, c - 1);
+                *count += 1;
+                out.push(q);
+            }
+            tail(out, count, &r[c + 1..]);
+            State::Normal
+        }
+        None => {
+            if keep {
+                out.extend_from_slice(r);
+            } else {
+                out.push(q);
+                marker_into(out, r.len() - 1);
+                *count += 1;
+            }
+            State::Quoted { q }
+        }
+    }
+}
+
+/// A plain scalar, up to a ` #` comment.
+fn plain_value(out: &mut Vec<u8>, count: &mut u64, r: &[u8], keep: bool) {
+    let end = r.windows(2).position(|w| w == b" #").unwrap_or(r.len());
+    let val = &r[..end];
+    let vt = trim(val);
+    if keep || vt == b"true" || vt == b"false" || vt == b"null" || vt == b"~" {
+        out.extend_from_slice(val);
+    } else {
+        marker_into(out, vt.len());
+        *count += 1;
+    }
+    if end < r.len() {
+        out.push(b' ');
+        *count += comment(out, &r[end + 1..], 0) as u64;
+    }
 }
 
 fn depth_change(s: &[u8]) -> i32 {
@@ -305,19 +442,7 @@ fn value(
     let _ = (text, vcol);
     let keep = keep_value(key, parents);
     // Leading spaces, anchors and tags are kept.
-    let mut j = 0;
-    loop {
-        while j < v.len() && (v[j] == b' ' || v[j] == b'\t') {
-            j += 1;
-        }
-        if j < v.len() && (v[j] == b'&' || v[j] == b'!') {
-            while j < v.len() && v[j] != b' ' {
-                j += 1;
-            }
-            continue;
-        }
-        break;
-    }
+    let j = decoration(v);
     out.extend_from_slice(&v[..j]);
     let r = &v[j..];
     if r.is_empty() {
@@ -342,33 +467,7 @@ fn value(
                 keep,
             }
         }
-        b'"' | b'\'' => {
-            let q = r[0];
-            match close_quote(r, 1, q) {
-                Some(c) => {
-                    if keep {
-                        out.extend_from_slice(&r[..=c]);
-                    } else {
-                        out.push(q);
-                        marker_into(out, c - 1);
-                        *count += 1;
-                        out.push(q);
-                    }
-                    tail(out, count, &r[c + 1..]);
-                    State::Normal
-                }
-                None => {
-                    if keep {
-                        out.extend_from_slice(r);
-                    } else {
-                        out.push(q);
-                        marker_into(out, r.len() - 1);
-                        *count += 1;
-                    }
-                    State::Quoted { q }
-                }
-            }
-        }
+        b'"' | b'\'' => quoted_value(out, count, r, keep),
         b'{' | b'[' => {
             let d = depth_change(r);
             if d <= 0 {
@@ -386,20 +485,7 @@ fn value(
             }
         }
         _ => {
-            // A plain scalar, up to a ` #` comment.
-            let end = r.windows(2).position(|w| w == b" #").unwrap_or(r.len());
-            let val = &r[..end];
-            let vt = trim(val);
-            if keep || vt == b"true" || vt == b"false" || vt == b"null" || vt == b"~" {
-                out.extend_from_slice(val);
-            } else {
-                marker_into(out, vt.len());
-                *count += 1;
-            }
-            if end < r.len() {
-                out.push(b' ');
-                *count += comment(out, &r[end + 1..], 0) as u64;
-            }
+            plain_value(out, count, r, keep);
             State::Normal
         }
     }
