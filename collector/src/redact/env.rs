@@ -195,25 +195,7 @@ pub(super) fn redact(d: &[u8], unit: bool) -> (Vec<u8>, u64) {
     let mut i = 0;
     let n = d.len();
     while i < n {
-        // A logical line: physical lines joined by a trailing `\`.
-        let mut le = i;
-        loop {
-            let e = d[le..]
-                .iter()
-                .position(|b| *b == b'\n')
-                .map(|p| le + p)
-                .unwrap_or(n);
-            let mut t = e;
-            while t > le && matches!(d[t - 1], b' ' | b'\t' | b'\r') {
-                t -= 1;
-            }
-            if t > le && d[t - 1] == b'\\' && e < n {
-                le = e + 1;
-                continue;
-            }
-            le = e;
-            break;
-        }
+        let le = logical_line_end(d, i);
         let line = &d[i..le];
         let ind = line
             .iter()
@@ -257,6 +239,33 @@ pub(super) fn redact(d: &[u8], unit: bool) -> (Vec<u8>, u64) {
         }
         i = le + 1;
     }
+    withhold(d, spans)
+}
+
+/// Where the logical line starting at `i` ends: physical lines joined by a
+/// trailing `\\`.
+fn logical_line_end(d: &[u8], i: usize) -> usize {
+    let n = d.len();
+    let mut le = i;
+    loop {
+        let e = d[le..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(n, |p| le + p);
+        let mut t = e;
+        while t > le && matches!(d[t - 1], b' ' | b'\t' | b'\r') {
+            t -= 1;
+        }
+        if t > le && d[t - 1] == b'\\' && e < n {
+            le = e + 1;
+            continue;
+        }
+        return e;
+    }
+}
+
+/// `d` with every span replaced by a marker (overlapping spans: the first).
+fn withhold(d: &[u8], mut spans: Vec<(usize, usize)>) -> (Vec<u8>, u64) {
     spans.sort();
     let mut out = Vec::with_capacity(d.len());
     let mut last = 0;

@@ -102,6 +102,78 @@ fn value_end(d: &[u8], i: usize) -> usize {
     n
 }
 
+/// Where the `=` of `key = value` is, outside quotes.
+fn eq_at(t: &[u8]) -> Option<usize> {
+    let mut q: Option<u8> = None;
+    for (k, &b) in t.iter().enumerate() {
+        match q {
+            Some(c) if b == c => q = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => q = Some(b),
+            None if b == b'=' => return Some(k),
+            None => {}
+        }
+    }
+    None
+}
+
+/// `key = value` on the line at `line_start`, its key `ind` bytes in and its
+/// `=` `eq` bytes after that, in `table`: the value kept or withheld, a
+/// trailing comment withheld. Returns where the next line starts.
+fn key_value(
+    d: &[u8],
+    line_start: usize,
+    ind: usize,
+    eq: usize,
+    table: &[Vec<u8>],
+    out: &mut Vec<u8>,
+    count: &mut u64,
+) -> usize {
+    let n = d.len();
+    let at = line_start + ind;
+    let t = &d[at..];
+    let mut keys = table.to_vec();
+    let mut kp = parts(&t[..eq]);
+    let key = kp.pop().unwrap_or_default();
+    keys.extend(kp);
+    let vstart0 = at + eq + 1;
+    let mut vs = vstart0;
+    while vs < n && matches!(d[vs], b' ' | b'\t') {
+        vs += 1;
+    }
+    let ve = value_end(d, vs);
+    out.extend_from_slice(&d[line_start..vs]);
+    let v = &d[vs..ve];
+    if keep_value(&key, &keys) || v == b"true" || v == b"false" {
+        out.extend_from_slice(v);
+    } else if !v.is_empty() {
+        out.push(b'"');
+        marker_into(out, v.len());
+        out.push(b'"');
+        *count += 1;
+    }
+    // The rest of the value's last line (a comment) is withheld.
+    let rest_end = d[ve..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map(|p| ve + p)
+        .unwrap_or(n);
+    let rest = &d[ve..rest_end];
+    if let Some(h) = rest.iter().position(|b| *b == b'#') {
+        out.extend_from_slice(&rest[..h]);
+        out.push(b'#');
+        if rest.len() > h + 1 {
+            out.push(b' ');
+            marker_into(out, rest.len() - h - 1);
+            *count += 1;
+        }
+    } else {
+        out.extend_from_slice(rest);
+    }
+    out.extend_from_slice(&d[rest_end..(rest_end + 1).min(n)]);
+    rest_end + 1
+}
+
 pub(super) fn redact(d: &[u8]) -> (Vec<u8>, u64) {
     let mut out = Vec::with_capacity(d.len());
     let mut count = 0u64;
@@ -145,24 +217,7 @@ pub(super) fn redact(d: &[u8]) -> (Vec<u8>, u64) {
             continue;
         }
         // key = value
-        let eq = {
-            let mut q: Option<u8> = None;
-            let mut at = None;
-            for (k, &b) in t.iter().enumerate() {
-                match q {
-                    Some(c) if b == c => q = None,
-                    Some(_) => {}
-                    None if b == b'"' || b == b'\'' => q = Some(b),
-                    None if b == b'=' => {
-                        at = Some(k);
-                        break;
-                    }
-                    None => {}
-                }
-            }
-            at
-        };
-        let Some(eq) = eq else {
+        let Some(eq) = eq_at(t) else {
             // Not a key line (garbage): withhold it.
             out.extend_from_slice(&line[..ind]);
             marker_into(&mut out, t.len());
@@ -171,46 +226,7 @@ pub(super) fn redact(d: &[u8]) -> (Vec<u8>, u64) {
             i = le + 1;
             continue;
         };
-        let mut keys = table.clone();
-        let mut kp = parts(&t[..eq]);
-        let key = kp.pop().unwrap_or_default();
-        keys.extend(kp);
-        let vstart0 = i + ind + eq + 1;
-        let mut vs = vstart0;
-        while vs < n && matches!(d[vs], b' ' | b'\t') {
-            vs += 1;
-        }
-        let ve = value_end(d, vs);
-        out.extend_from_slice(&d[i..vs]);
-        let v = &d[vs..ve];
-        if keep_value(&key, &keys) || v == b"true" || v == b"false" {
-            out.extend_from_slice(v);
-        } else if !v.is_empty() {
-            out.push(b'"');
-            marker_into(&mut out, v.len());
-            out.push(b'"');
-            count += 1;
-        }
-        // The rest of the value's last line (a comment) is withheld.
-        let rest_end = d[ve..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map(|p| ve + p)
-            .unwrap_or(n);
-        let rest = &d[ve..rest_end];
-        if let Some(h) = rest.iter().position(|b| *b == b'#') {
-            out.extend_from_slice(&rest[..h]);
-            out.push(b'#');
-            if rest.len() > h + 1 {
-                out.push(b' ');
-                marker_into(&mut out, rest.len() - h - 1);
-                count += 1;
-            }
-        } else {
-            out.extend_from_slice(rest);
-        }
-        out.extend_from_slice(&d[rest_end..(rest_end + 1).min(n)]);
-        i = rest_end + 1;
+        i = key_value(d, i, ind, eq, &table, &mut out, &mut count);
     }
     (out, count)
 }
