@@ -464,128 +464,171 @@ impl Redactor {
         let continued = self.cont;
         let ends_line = seg.ends_with(b"\n");
         self.cont = !ends_line;
-        let mut seg = seg;
-        if self.giant {
-            // The rest of an oversized token.
-            let stop = seg
-                .iter()
-                .position(|b| is_space(*b) || matches!(b, b',' | b';'))
-                .unwrap_or(seg.len());
-            seg = &seg[stop..];
-            if stop < seg.len() + stop {
-                self.giant = false;
-            }
-            if seg.is_empty() {
-                return;
-            }
+        let Some(seg) = self.skip_giant(seg) else {
+            return;
+        };
+        let Some(seg) = self.skip_der(seg) else {
+            return;
+        };
+        if self.der_key(seg, continued, out) {
+            return;
         }
-        // A binary DER key that started earlier.
-        if self.der_left > 0 {
-            let n = (seg.len() as u64).min(self.der_left);
-            if self.der_left != u64::MAX {
-                self.der_left -= n;
-            }
-            seg = &seg[n as usize..];
-            if seg.is_empty() {
-                return;
-            }
+        if self.key.active && self.key_block_line(seg, continued, ends_line, out) {
+            return;
         }
-        if seg.iter().any(|b| *b < 0x09 || *b >= 0x80) {
-            if let Some((at, len)) = find_der_key(seg) {
-                self.count += 1;
-                self.scrub_line(&seg[..at], continued, out);
-                out.extend_from_slice(b"<redacted binary private key>");
-                let rest = &seg[at..];
-                if len == u64::MAX || len > rest.len() as u64 {
-                    self.der_left = if len == u64::MAX {
-                        u64::MAX
-                    } else {
-                        len - rest.len() as u64
-                    };
-                    if ends_line {
-                        // Keep lines countable.
-                    }
-                    return;
-                }
-                let tail = &rest[len as usize..];
-                return self.segment_after_key(tail, out);
-            }
-        }
-        // Inside a key block.
-        if self.key.active {
-            if self.key.inline && continued {
-                // The rest of a one-line key (escaped newlines) after a split.
-                match find_end(seg) {
-                    Some((_, e)) => {
-                        self.key = KeyBlock::default();
-                        return self.segment_after_key(&seg[e..], out);
-                    }
-                    None => {
-                        if ends_line {
-                            self.key.inline = false;
-                            out.push(b'\n');
-                        }
-                        return;
-                    }
-                }
-            }
-            if let Some((s, e)) = find_end(seg) {
-                let begun = self.key.begun;
-                let dropped = self.key.dropped;
-                self.key = KeyBlock::default();
-                if !begun && (dropped > 0 || find_begin(&seg[..s]).is_none()) {
-                    // A cut fell inside a block: what was withheld is marked here.
-                    self.count += 1;
-                    out.extend_from_slice(KEY_BLOCK_MARK);
-                }
-                return self.segment_after_key(&seg[e..], out);
-            }
-            if body_like(seg, !self.key.begun) {
-                self.key.dropped += seg.len() as u64;
-                self.key.lines += 1;
-                self.key.quiet = 0;
-                if self.key.lines > KEY_MAX_LINES {
-                    self.key = KeyBlock::default();
-                }
-                return;
-            }
-            self.key.quiet += 1;
-            self.key.lines += 1;
-            if self.key.quiet > KEY_MAX_QUIET || self.key.lines > KEY_MAX_LINES {
-                self.key = KeyBlock::default();
-            }
-        }
-        // Key blocks starting on this line.
-        if let Some((s, e)) = find_begin(seg) {
-            self.count += 1;
-            let prefix = &seg[..s];
-            match find_end(&seg[e..]) {
-                Some((_, e2)) => {
-                    self.scrub_line(prefix, continued, out);
-                    out.extend_from_slice(INLINE_KEY_MARK);
-                    return self.segment_after_key(&seg[e + e2..], out);
-                }
-                None => {
-                    self.key = KeyBlock {
-                        active: true,
-                        begun: true,
-                        inline: !ends_line,
-                        ..KeyBlock::default()
-                    };
-                    if trim(prefix).is_empty() && !continued {
-                        out.extend_from_slice(KEY_BLOCK_MARK);
-                    } else {
-                        self.scrub_line(prefix, continued, out);
-                        out.extend_from_slice(INLINE_KEY_MARK);
-                        if ends_line {
-                            out.push(b'\n');
-                        }
-                    }
-                    return;
-                }
-            }
+        if self.key_begins(seg, continued, ends_line, out) {
+            return;
         }
         self.scrub_line(seg, continued, out);
+    }
+
+    /// The rest of an oversized token is dropped; `None` when nothing is left.
+    fn skip_giant<'s>(&mut self, seg: &'s [u8]) -> Option<&'s [u8]> {
+        if !self.giant {
+            return Some(seg);
+        }
+        let stop = seg
+            .iter()
+            .position(|b| is_space(*b) || matches!(b, b',' | b';'))
+            .unwrap_or(seg.len());
+        let seg = &seg[stop..];
+        if !seg.is_empty() {
+            self.giant = false;
+        }
+        (!seg.is_empty()).then_some(seg)
+    }
+
+    /// The rest of a binary DER key that started earlier is dropped; `None`
+    /// when nothing is left.
+    fn skip_der<'s>(&mut self, seg: &'s [u8]) -> Option<&'s [u8]> {
+        if self.der_left == 0 {
+            return Some(seg);
+        }
+        let n = (seg.len() as u64).min(self.der_left);
+        if self.der_left != u64::MAX {
+            self.der_left -= n;
+        }
+        let seg = &seg[n as usize..];
+        (!seg.is_empty()).then_some(seg)
+    }
+
+    /// A binary DER key starting in this segment: withheld to its end (which
+    /// may be in later segments). True when one was found.
+    fn der_key(&mut self, seg: &[u8], continued: bool, out: &mut Vec<u8>) -> bool {
+        if !seg.iter().any(|b| *b < 0x09 || *b >= 0x80) {
+            return false;
+        }
+        let Some((at, len)) = find_der_key(seg) else {
+            return false;
+        };
+        self.count += 1;
+        self.scrub_line(&seg[..at], continued, out);
+        out.extend_from_slice(b"<redacted binary private key>");
+        let rest = &seg[at..];
+        if len == u64::MAX || len > rest.len() as u64 {
+            self.der_left = if len == u64::MAX {
+                u64::MAX
+            } else {
+                len - rest.len() as u64
+            };
+            return true;
+        }
+        let tail = &rest[len as usize..];
+        self.segment_after_key(tail, out);
+        true
+    }
+
+    /// A segment inside a key block: dropped, or the block's end. True when
+    /// the segment was handled; false when the block gave up and the segment
+    /// is read afresh.
+    fn key_block_line(
+        &mut self,
+        seg: &[u8],
+        continued: bool,
+        ends_line: bool,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        if self.key.inline && continued {
+            // The rest of a one-line key (escaped newlines) after a split.
+            match find_end(seg) {
+                Some((_, e)) => {
+                    self.key = KeyBlock::default();
+                    self.segment_after_key(&seg[e..], out);
+                }
+                None => {
+                    if ends_line {
+                        self.key.inline = false;
+                        out.push(b'\n');
+                    }
+                }
+            }
+            return true;
+        }
+        if let Some((s, e)) = find_end(seg) {
+            let begun = self.key.begun;
+            let dropped = self.key.dropped;
+            self.key = KeyBlock::default();
+            if !begun && (dropped > 0 || find_begin(&seg[..s]).is_none()) {
+                // A cut fell inside a block: what was withheld is marked here.
+                self.count += 1;
+                out.extend_from_slice(KEY_BLOCK_MARK);
+            }
+            self.segment_after_key(&seg[e..], out);
+            return true;
+        }
+        if body_like(seg, !self.key.begun) {
+            self.key.dropped += seg.len() as u64;
+            self.key.lines += 1;
+            self.key.quiet = 0;
+            if self.key.lines > KEY_MAX_LINES {
+                self.key = KeyBlock::default();
+            }
+            return true;
+        }
+        self.key.quiet += 1;
+        self.key.lines += 1;
+        if self.key.quiet > KEY_MAX_QUIET || self.key.lines > KEY_MAX_LINES {
+            self.key = KeyBlock::default();
+        }
+        false
+    }
+
+    /// A key block starting on this line: withheld, inline or to its end.
+    /// True when one was found.
+    fn key_begins(
+        &mut self,
+        seg: &[u8],
+        continued: bool,
+        ends_line: bool,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Some((s, e)) = find_begin(seg) else {
+            return false;
+        };
+        self.count += 1;
+        let prefix = &seg[..s];
+        if let Some((_, e2)) = find_end(&seg[e..]) {
+            self.scrub_line(prefix, continued, out);
+            out.extend_from_slice(INLINE_KEY_MARK);
+            self.segment_after_key(&seg[e + e2..], out);
+            return true;
+        }
+        self.key = KeyBlock {
+            active: true,
+            begun: true,
+            inline: !ends_line,
+            ..KeyBlock::default()
+        };
+        if trim(prefix).is_empty() && !continued {
+            out.extend_from_slice(KEY_BLOCK_MARK);
+        } else {
+            self.scrub_line(prefix, continued, out);
+            out.extend_from_slice(INLINE_KEY_MARK);
+            if ends_line {
+                out.push(b'\n');
+            }
+        }
+        true
     }
 
     /// What follows a key on the same line: scrubbed as a continuation.
