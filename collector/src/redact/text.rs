@@ -653,74 +653,15 @@ impl Redactor {
             return;
         }
         let mut spans: Vec<(usize, usize, bool)> = Vec::new();
-        let mut start_at = 0;
         // A value announced at the end of an earlier line.
-        match self.pending {
-            Pending::None => {}
-            Pending::Token => {
-                let body = trim(line);
-                if !body.is_empty() {
-                    self.pending = Pending::None;
-                    let msg = message(line);
-                    let off = line.len() - msg.len();
-                    let lead = msg.iter().take_while(|b| is_space(**b)).count();
-                    let v = off + lead;
-                    if !matches!(line.get(v), Some(b'-' | b'#')) {
-                        let e = token_end(line, v, false);
-                        let (vs, ve) = strip_value_quotes(line, v, e);
-                        // `NAME = ...` or `name: ...` is a key of its own, not the value.
-                        let mut k = e;
-                        while k < line.len() && matches!(line[k], b' ' | b'\t') {
-                            k += 1;
-                        }
-                        let is_key = matches!(line.get(k), Some(b'=' | b':'))
-                            || line[v..e].contains(&b'=')
-                            || line[v..e].ends_with(b":");
-                        if !is_key && ve > vs && plausible(&line[vs..ve]) {
-                            spans.push((vs, ve, false));
-                            // The token may itself be a key (`token:SECRET`
-                            // aside): scan it too, so its value is not missed.
-                            start_at = v;
-                        }
-                    }
-                }
-            }
+        let start_at = match self.pending {
+            Pending::None => None,
+            Pending::Token => self.pending_token(line, &mut spans),
             Pending::Block(indent, in_msg) => {
-                // Indentation is measured in the message part for log lines.
-                let off = if in_msg {
-                    line.len() - message(line).len()
-                } else {
-                    0
-                };
-                let base = &line[off..];
-                let ind = off + base.iter().take_while(|b| **b == b' ').count();
-                let body = trim(base);
-                if body.is_empty() {
-                    // Blank lines belong to the block.
-                } else if ind - off > indent && !continued {
-                    let rest = &line[ind..];
-                    let is_key = yaml_key_line(rest);
-                    if is_key && !rest.starts_with(b"- ") {
-                        // A nested mapping: a container, not a value.
-                        self.pending = Pending::None;
-                    } else {
-                        let v = if rest.starts_with(b"- ") {
-                            ind + 2
-                        } else {
-                            ind
-                        };
-                        let e = trim_end_len(line);
-                        if e > v {
-                            spans.push((v, e, false));
-                            start_at = e;
-                        }
-                    }
-                } else if !continued {
-                    self.pending = Pending::None;
-                }
+                self.pending_block(line, indent, in_msg, continued, &mut spans)
             }
-        }
-        self.find_spans(line, start_at, continued, &mut spans);
+        };
+        self.find_spans(line, start_at.unwrap_or(0), continued, &mut spans);
         spans.sort();
         let mut last = 0;
         for (s, e, quote) in spans {
@@ -741,6 +682,90 @@ impl Redactor {
         out.extend_from_slice(&line[last..]);
     }
 
+    /// A token announced at the end of the previous line (`--token` alone):
+    /// its span, and where the scan for more goes on.
+    fn pending_token(
+        &mut self,
+        line: &[u8],
+        spans: &mut Vec<(usize, usize, bool)>,
+    ) -> Option<usize> {
+        if trim(line).is_empty() {
+            return None;
+        }
+        self.pending = Pending::None;
+        let msg = message(line);
+        let off = line.len() - msg.len();
+        let lead = msg.iter().take_while(|b| is_space(**b)).count();
+        let v = off + lead;
+        if matches!(line.get(v), Some(b'-' | b'#')) {
+            return None;
+        }
+        let e = token_end(line, v, false);
+        let (vs, ve) = strip_value_quotes(line, v, e);
+        // `NAME = ...` or `name: ...` is a key of its own, not the value.
+        let mut k = e;
+        while k < line.len() && matches!(line[k], b' ' | b'\t') {
+            k += 1;
+        }
+        let is_key = matches!(line.get(k), Some(b'=' | b':'))
+            || line[v..e].contains(&b'=')
+            || line[v..e].ends_with(b":");
+        if is_key || ve <= vs || !plausible(&line[vs..ve]) {
+            return None;
+        }
+        spans.push((vs, ve, false));
+        // The token may itself be a key (`token:SECRET` aside): scan it
+        // too, so its value is not missed.
+        Some(v)
+    }
+
+    /// A line of a block value announced earlier (a key with nothing after
+    /// it): withheld while indented deeper than the key.
+    fn pending_block(
+        &mut self,
+        line: &[u8],
+        indent: usize,
+        in_msg: bool,
+        continued: bool,
+        spans: &mut Vec<(usize, usize, bool)>,
+    ) -> Option<usize> {
+        // Indentation is measured in the message part for log lines.
+        let off = if in_msg {
+            line.len() - message(line).len()
+        } else {
+            0
+        };
+        let base = &line[off..];
+        let ind = off + base.iter().take_while(|b| **b == b' ').count();
+        if trim(base).is_empty() {
+            // Blank lines belong to the block.
+            return None;
+        }
+        if ind - off <= indent || continued {
+            if !continued {
+                self.pending = Pending::None;
+            }
+            return None;
+        }
+        let rest = &line[ind..];
+        if yaml_key_line(rest) && !rest.starts_with(b"- ") {
+            // A nested mapping: a container, not a value.
+            self.pending = Pending::None;
+            return None;
+        }
+        let v = if rest.starts_with(b"- ") {
+            ind + 2
+        } else {
+            ind
+        };
+        let e = trim_end_len(line);
+        if e <= v {
+            return None;
+        }
+        spans.push((v, e, false));
+        Some(e)
+    }
+
     fn find_spans(
         &mut self,
         line: &[u8],
@@ -749,51 +774,8 @@ impl Redactor {
         spans: &mut Vec<(usize, usize, bool)>,
     ) {
         let n = line.len();
-        // URL user info: scheme://user:pass@host
-        let mut p = from;
-        while let Some(q) = find(&line[p..], b"://") {
-            let a = p + q + 3;
-            let end = line[a..]
-                .iter()
-                .position(|b| {
-                    is_space(*b)
-                        || matches!(
-                            b,
-                            b'/' | b'"'
-                                | b'\''
-                                | b'?'
-                                | b'#'
-                                | b'\\'
-                                | b'>'
-                                | b')'
-                                | b']'
-                                | b','
-                                | b';'
-                                | b'`'
-                        )
-                })
-                .map(|x| a + x)
-                .unwrap_or(n);
-            if let Some(at) = line[a..end].iter().rposition(|b| *b == b'@') {
-                if at > 0 {
-                    spans.push((a, a + at, false));
-                }
-            }
-            p = a;
-        }
-        // Base64 of private keys anywhere.
-        let mut i = from;
-        while i < n {
-            if is_b64(line[i]) && (i == 0 || !is_b64(line[i - 1])) {
-                let e = i + line[i..].iter().take_while(|b| is_b64(**b)).count();
-                if e - i >= 20 && b64_is_key(&line[i..e]) {
-                    spans.push((i, e, false));
-                }
-                i = e;
-            } else {
-                i += 1;
-            }
-        }
+        url_userinfo(line, from, spans);
+        b64_keys(line, from, spans);
         let lower_has = |w: &[u8]| find_ci(line, w).is_some();
         let curl = lower_has(b"curl") || lower_has(b"wget");
         let k3s = lower_has(b"k3s") || lower_has(b"rke2");
@@ -821,42 +803,18 @@ impl Redactor {
                 continue;
             }
             let flag = w.starts_with(b"-");
-            let mut secret = secret_name(w);
-            if !secret && w.eq_ignore_ascii_case(b"key") {
-                if let Some((ps, pe)) = prev_word {
-                    if pe + 1 == s && line[pe] == b' ' {
-                        let mut joined = line[ps..pe].to_vec();
-                        joined.extend_from_slice(b"key");
-                        secret = secret_name(&joined);
-                    }
-                }
-            }
+            let secret = secret_name(w) || two_word_key(line, w, s, prev_word);
             let short = (w == b"-u" || w == b"--user" || w == b"--proxy-user" || w == b"-U")
                 && curl
                 || (w == b"-t" && k3s)
                 || (w == b"password" && netrc);
-            if w.eq_ignore_ascii_case(b"bearer") {
-                // `Bearer <token>`
-                let mut j = e;
-                while j < n && line[j] == b' ' {
-                    j += 1;
-                }
-                if j > e && j < n {
-                    let te = token_end(line, j, false);
-                    if te - j >= 8 && !line[j..te].starts_with(b"<redacted") {
-                        spans.push((j, te, false));
-                        i = te;
-                        continue;
-                    }
-                }
+            if let Some((j, te)) = bearer(line, w, e) {
+                spans.push((j, te, false));
+                i = te;
+                continue;
             }
             if secret || short {
-                let at_start = s == first
-                    || (s > first
-                        && trim(&line[first..s])
-                            .iter()
-                            .all(|b| matches!(b, b'-' | b'"' | b'\'' | b' ')));
-                let at_start = at_start && !continued;
+                let at_start = starts_line(line, first, s) && !continued;
                 if let Some((vs, ve, next, quote)) =
                     self.value_after(line, s, e, flag || short, at_start, w)
                 {
@@ -891,60 +849,15 @@ impl Redactor {
         w: &[u8],
     ) -> Option<(usize, usize, usize, bool)> {
         let n = line.len();
-        let mut j = e;
-        let mut quoted_key = false;
-        // Closing quote of a quoted key: `"token":`, `\"token\":`, `'token':`.
-        if j + 1 < n && line[j] == b'\\' && line[j + 1] == b'"' {
-            j += 2;
-            quoted_key = true;
-        } else if j < n && matches!(line[j], b'"' | b'\'') {
-            j += 1;
-            quoted_key = true;
-        }
-        let sep_start = j;
-        while j < n && matches!(line[j], b' ' | b'\t') {
-            j += 1;
-        }
-        let mut eq = false;
-        let mut colon = false;
-        if j < n && line[j] == b'=' {
-            eq = true;
-            j += 1;
-        } else if j < n && line[j] == b':' && !line[j..].starts_with(b"://") {
-            colon = true;
-            j += 1;
-        } else if !flag || (j == sep_start && j < n && !is_space(line[j]) && line[j] != b'\\') {
-            return None;
-        }
-        while j < n && matches!(line[j], b' ' | b'\t') {
-            j += 1;
-        }
+        let sep = separator(line, e, flag)?;
+        let j = sep.value;
         // Nothing more on this line: the value follows on the next one.
-        let rest = trim(&line[j..]);
-        let indicator = rest.first().is_some_and(|b| matches!(b, b'|' | b'>'))
-            && rest[1..]
-                .iter()
-                .all(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'));
-        if rest.is_empty() || rest == b"\\" || indicator || rest == b"'\\" {
-            let msg = message(line);
-            let off = line.len() - msg.len();
-            let at_msg_start = s >= off
-                && line[off..s]
-                    .iter()
-                    .all(|b| matches!(b, b'-' | b'"' | b'\'' | b' '));
-            if colon && at_start {
-                let indent = line.iter().take_while(|b| **b == b' ').count();
-                self.pending = Pending::Block(indent, false);
-            } else if colon && at_msg_start && off > 0 {
-                let indent = msg.iter().take_while(|b| **b == b' ').count();
-                self.pending = Pending::Block(indent, true);
-            } else {
-                self.pending = Pending::Token;
-            }
+        if value_on_next_line(trim(&line[j..])) {
+            self.announce(line, s, sep.colon, at_start);
             return Some((j, j, n, false));
         }
         // Enclosing quote: `"K3S_TOKEN=abc"`, `'Authorization: Basic x'`.
-        let enclosing = if s > 0 && !quoted_key && matches!(line[s - 1], b'"' | b'\'') {
+        let enclosing = if s > 0 && !sep.quoted_key && matches!(line[s - 1], b'"' | b'\'') {
             Some(line[s - 1])
         } else {
             None
@@ -953,75 +866,49 @@ impl Redactor {
             let nw = super::allow::norm(w);
             nw.ends_with("authorization") || nw.ends_with("cookie")
         };
-        let mut quote = false;
-        let (vs, ve, next) =
-            if j < n && (line[j] == b'"' || line[j] == b'\'' || line[j..].starts_with(b"\\\"")) {
-                let esc = line[j] == b'\\';
-                let q = if esc { b'"' } else { line[j] };
-                let vs = j + if esc { 2 } else { 1 };
-                let mut k = vs;
-                loop {
-                    if k >= n {
-                        break (vs, trim_end(line, n), n);
-                    }
-                    if esc && line[k] == b'\\' && line.get(k + 1) == Some(&b'"') {
-                        break (vs, k, k + 2);
-                    }
-                    if !esc && line[k] == b'\\' && q == b'"' {
-                        k += 2;
-                        continue;
-                    }
-                    if !esc && line[k] == q {
-                        break (vs, k, k + 1);
-                    }
-                    k += 1;
-                }
-            } else if j < n && (line[j] == b'[' || line[j] == b'{') {
-                let ve = balanced(line, j);
-                // JSON stays JSON: `"auth": "<redacted len=N>"`.
-                quote = quoted_key && line[j - 1] != b'\\';
-                (j, ve, ve)
-            } else if whole_header {
-                let stop = match enclosing {
-                    Some(q) => line[j..].iter().position(|b| *b == q).map(|p| j + p),
-                    None => None,
-                }
-                .unwrap_or_else(|| trim_end(line, n));
-                (j, stop, stop)
-            } else if colon && at_start && enclosing.is_none() {
-                // A YAML-style `key: value` line: the value runs to the end of the line.
-                let mut ve = trim_end(line, n);
-                if let Some(c) = find(&line[j..ve], b" #") {
-                    ve = trim_end(line, j + c);
-                }
-                (j, ve, ve)
-            } else if let Some(q) = enclosing {
-                let ve = line[j..]
-                    .iter()
-                    .position(|b| *b == q || *b == b'\n')
-                    .map(|p| j + p)
-                    .unwrap_or_else(|| trim_end(line, n));
-                (j, ve, ve)
-            } else {
-                let ve = token_end(line, j, eq);
-                (j, ve, ve)
-            };
+        let (vs, ve, next, quote) = value_span(line, &sep, at_start, whole_header, enclosing);
         let v = &line[vs..ve];
         if !plausible(v) {
             return Some((vs, vs, next, false));
         }
         // Prose: `failed to get token: Unauthorized` keeps its word.
-        if colon && !at_start && !quoted_key && !flag && enclosing.is_none() && !whole_header {
+        if sep.colon
+            && !at_start
+            && !sep.quoted_key
+            && !flag
+            && enclosing.is_none()
+            && !whole_header
+        {
             let digits = v.iter().any(u8::is_ascii_digit);
             if !(v.len() >= 20 || (v.len() >= 8 && digits)) {
                 return Some((vs, vs, next, false));
             }
         }
         // `client-key: /var/lib/...` and `--token-file`-like paths are not secrets.
-        if v.starts_with(b"/") && !eq && super::allow::norm(w).ends_with("key") {
+        if v.starts_with(b"/") && !sep.eq && super::allow::norm(w).ends_with("key") {
             return Some((vs, vs, next, false));
         }
         Some((vs, ve, next, quote))
+    }
+
+    /// The value of the secret at `s` follows on later lines: a block under
+    /// a YAML key (at the line's or the log message's start), else one token.
+    fn announce(&mut self, line: &[u8], s: usize, colon: bool, at_start: bool) {
+        let msg = message(line);
+        let off = line.len() - msg.len();
+        let at_msg_start = s >= off
+            && line[off..s]
+                .iter()
+                .all(|b| matches!(b, b'-' | b'"' | b'\'' | b' '));
+        if colon && at_start {
+            let indent = line.iter().take_while(|b| **b == b' ').count();
+            self.pending = Pending::Block(indent, false);
+        } else if colon && at_msg_start && off > 0 {
+            let indent = msg.iter().take_while(|b| **b == b' ').count();
+            self.pending = Pending::Block(indent, true);
+        } else {
+            self.pending = Pending::Token;
+        }
     }
 }
 
@@ -1232,6 +1119,237 @@ fn token_pattern(line: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
 }
 
 /// A binary DER private key or PKCS#12 in a line: (offset, total length).
+/// Between a secret's name and its value.
+struct Sep {
+    /// Where the value starts.
+    value: usize,
+    /// The name was quoted (`"token":`).
+    quoted_key: bool,
+    /// `name=value`.
+    eq: bool,
+    /// `name: value`.
+    colon: bool,
+}
+
+/// The separator after a secret's name ending at `e`: `=`, `:`, or (for a
+/// flag) spaces. `None` when there is none: the name is not a key.
+fn separator(line: &[u8], e: usize, flag: bool) -> Option<Sep> {
+    let n = line.len();
+    let mut j = e;
+    let mut quoted_key = false;
+    // Closing quote of a quoted key: `"token":`, `\"token\":`, `'token':`.
+    if j + 1 < n && line[j] == b'\\' && line[j + 1] == b'"' {
+        j += 2;
+        quoted_key = true;
+    } else if j < n && matches!(line[j], b'"' | b'\'') {
+        j += 1;
+        quoted_key = true;
+    }
+    let sep_start = j;
+    while j < n && matches!(line[j], b' ' | b'\t') {
+        j += 1;
+    }
+    let mut eq = false;
+    let mut colon = false;
+    if j < n && line[j] == b'=' {
+        eq = true;
+        j += 1;
+    } else if j < n && line[j] == b':' && !line[j..].starts_with(b"://") {
+        colon = true;
+        j += 1;
+    } else if !flag || (j == sep_start && j < n && !is_space(line[j]) && line[j] != b'\\') {
+        return None;
+    }
+    while j < n && matches!(line[j], b' ' | b'\t') {
+        j += 1;
+    }
+    Some(Sep {
+        value: j,
+        quoted_key,
+        eq,
+        colon,
+    })
+}
+
+/// Nothing (or only a continuation or block indicator) after the separator.
+fn value_on_next_line(rest: &[u8]) -> bool {
+    let indicator = rest.first().is_some_and(|b| matches!(b, b'|' | b'>'))
+        && rest[1..]
+            .iter()
+            .all(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'));
+    rest.is_empty() || rest == b"\\" || indicator || rest == b"'\\"
+}
+
+/// The value's span on this line, where scanning goes on, and whether the
+/// marker is quoted (JSON stays JSON).
+fn value_span(
+    line: &[u8],
+    sep: &Sep,
+    at_start: bool,
+    whole_header: bool,
+    enclosing: Option<u8>,
+) -> (usize, usize, usize, bool) {
+    let (n, j) = (line.len(), sep.value);
+    if j < n && (line[j] == b'"' || line[j] == b'\'' || line[j..].starts_with(b"\\\"")) {
+        let (vs, ve, next) = quoted_value(line, j);
+        return (vs, ve, next, false);
+    }
+    if j < n && (line[j] == b'[' || line[j] == b'{') {
+        let ve = balanced(line, j);
+        // JSON stays JSON: `"auth": "<redacted len=N>"`.
+        let quote = sep.quoted_key && line[j - 1] != b'\\';
+        return (j, ve, ve, quote);
+    }
+    let (vs, ve, next) = if whole_header {
+        let stop = match enclosing {
+            Some(q) => line[j..].iter().position(|b| *b == q).map(|p| j + p),
+            None => None,
+        }
+        .unwrap_or_else(|| trim_end(line, n));
+        (j, stop, stop)
+    } else if sep.colon && at_start && enclosing.is_none() {
+        // A YAML-style `key: value` line: the value runs to the end of the line.
+        let mut ve = trim_end(line, n);
+        if let Some(c) = find(&line[j..ve], b" #") {
+            ve = trim_end(line, j + c);
+        }
+        (j, ve, ve)
+    } else if let Some(q) = enclosing {
+        let ve = line[j..]
+            .iter()
+            .position(|b| *b == q || *b == b'\n')
+            .map(|p| j + p)
+            .unwrap_or_else(|| trim_end(line, n));
+        (j, ve, ve)
+    } else {
+        let ve = token_end(line, j, sep.eq);
+        (j, ve, ve)
+    };
+    (vs, ve, next, false)
+}
+
+/// A quoted value starting at `j` (`"..."`, `'...'` or `\"...\"`): its
+/// span and where scanning goes on; unterminated, it runs to the line's end.
+fn quoted_value(line: &[u8], j: usize) -> (usize, usize, usize) {
+    let n = line.len();
+    let esc = line[j] == b'\\';
+    let q = if esc { b'"' } else { line[j] };
+    let vs = j + if esc { 2 } else { 1 };
+    let mut k = vs;
+    loop {
+        if k >= n {
+            return (vs, trim_end(line, n), n);
+        }
+        if esc && line[k] == b'\\' && line.get(k + 1) == Some(&b'"') {
+            return (vs, k, k + 2);
+        }
+        if !esc && line[k] == b'\\' && q == b'"' {
+            k += 2;
+            continue;
+        }
+        if !esc && line[k] == q {
+            return (vs, k, k + 1);
+        }
+        k += 1;
+    }
+}
+
+/// URL user info (`scheme://user:pass@host`) from `from` on.
+fn url_userinfo(line: &[u8], from: usize, spans: &mut Vec<(usize, usize, bool)>) {
+    let n = line.len();
+    let mut p = from;
+    while let Some(q) = find(&line[p..], b"://") {
+        let a = p + q + 3;
+        let end = line[a..]
+            .iter()
+            .position(|b| {
+                is_space(*b)
+                    || matches!(
+                        b,
+                        b'/' | b'"'
+                            | b'\''
+                            | b'?'
+                            | b'#'
+                            | b'\\'
+                            | b'>'
+                            | b')'
+                            | b']'
+                            | b','
+                            | b';'
+                            | b'`'
+                    )
+            })
+            .map(|x| a + x)
+            .unwrap_or(n);
+        if let Some(at) = line[a..end].iter().rposition(|b| *b == b'@') {
+            if at > 0 {
+                spans.push((a, a + at, false));
+            }
+        }
+        p = a;
+    }
+}
+
+/// Base64 of private keys anywhere from `from` on.
+fn b64_keys(line: &[u8], from: usize, spans: &mut Vec<(usize, usize, bool)>) {
+    let n = line.len();
+    let mut i = from;
+    while i < n {
+        if is_b64(line[i]) && (i == 0 || !is_b64(line[i - 1])) {
+            let e = i + line[i..].iter().take_while(|b| is_b64(**b)).count();
+            if e - i >= 20 && b64_is_key(&line[i..e]) {
+                spans.push((i, e, false));
+            }
+            i = e;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// `key` right after a word that makes a secret name with it (`api key`).
+fn two_word_key(line: &[u8], w: &[u8], s: usize, prev_word: Option<(usize, usize)>) -> bool {
+    if !w.eq_ignore_ascii_case(b"key") {
+        return false;
+    }
+    let Some((ps, pe)) = prev_word else {
+        return false;
+    };
+    if pe + 1 != s || line[pe] != b' ' {
+        return false;
+    }
+    let mut joined = line[ps..pe].to_vec();
+    joined.extend_from_slice(b"key");
+    secret_name(&joined)
+}
+
+/// `Bearer <token>`: the token's span, when word `w` ending at `e` is `Bearer`.
+fn bearer(line: &[u8], w: &[u8], e: usize) -> Option<(usize, usize)> {
+    if !w.eq_ignore_ascii_case(b"bearer") {
+        return None;
+    }
+    let n = line.len();
+    let mut j = e;
+    while j < n && line[j] == b' ' {
+        j += 1;
+    }
+    if j == e || j >= n {
+        return None;
+    }
+    let te = token_end(line, j, false);
+    (te - j >= 8 && !line[j..te].starts_with(b"<redacted")).then_some((j, te))
+}
+
+/// Whether the word at `s` starts the line (after `first`, its first
+/// non-space byte), allowing only dashes, quotes and spaces before it.
+fn starts_line(line: &[u8], first: usize, s: usize) -> bool {
+    s == first
+        || (s > first
+            && trim(&line[first..s])
+                .iter()
+                .all(|b| matches!(b, b'-' | b'"' | b'\'' | b' ')))
+}
+
 fn find_der_key(seg: &[u8]) -> Option<(usize, u64)> {
     let mut i = 0;
     while let Some(p) = seg[i..].iter().position(|b| *b == 0x30) {
