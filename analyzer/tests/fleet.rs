@@ -381,7 +381,17 @@ fn drift_report() -> analyzer::report::Report {
 }
 
 fn stable(s: String) -> String {
-    s.replace(&testkit::workspace().display().to_string(), "<ws>")
+    let ws = testkit::workspace().display().to_string();
+    // Jira escapes its markup characters, a path's `-` and `_` among them.
+    let jira: String = ws
+        .chars()
+        .flat_map(|c| {
+            let esc = "{}[]|*_+-^~?!#".contains(c);
+            esc.then_some('\\').into_iter().chain([c])
+        })
+        .collect();
+    s.replace(&ws, "<ws>")
+        .replace(&jira, "<ws>")
         .replace(env!("CARGO_PKG_VERSION"), "<version>")
 }
 
