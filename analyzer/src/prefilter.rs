@@ -116,6 +116,12 @@ impl Prefilter {
         }
         lits.sort();
         lits.dedup();
+        // A literal that holds another is found wherever that one is.
+        let all = lits.clone();
+        lits.retain(|a| {
+            !all.iter()
+                .any(|b| b.len() < a.len() && a.windows(b.len()).any(|w| w == b.as_slice()))
+        });
 
         let literals = if lits.is_empty() {
             None
