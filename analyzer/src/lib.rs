@@ -18,6 +18,7 @@ pub mod parse;
 pub mod paste;
 pub mod phases;
 pub mod policy;
+pub mod prefilter;
 pub mod render;
 pub mod report;
 pub mod rules;

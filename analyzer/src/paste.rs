@@ -59,7 +59,7 @@ fn command_kind(line: &str) -> Option<Content> {
         "systemctl" if has("status") => Content::SystemctlStatus,
         "lsmod" => Content::ProcModules,
         "openssl" if has("x509") => Content::OpensslDates,
-        "kubectl" | "k3s" | "microk8s.kubectl" | "k" => kubectl_kind(&w)?,
+        "kubectl" | "k3s" | "microk8s.kubectl" | "k" | "oc" => kubectl_kind(&w)?,
         "cat" | "more" | "less" | "head" | "tail" => cat_kind(w.last()?)?,
         _ => return None,
     })
@@ -211,6 +211,22 @@ fn yaml_end(lines: &[&str], from: usize) -> usize {
     end
 }
 
+/// `kubectl describe` output as tickets show it: YAML-like, but a long
+/// condition or event line is often wrapped by the terminal or the mail
+/// client, so a keyless line right after a non-blank one continues the
+/// section; after a blank line it ends it.
+fn describe_end(lines: &[&str], from: usize) -> usize {
+    let mut end = yaml_end(lines, from);
+    while end < lines.len()
+        && !lines[end].trim().is_empty()
+        && !lines[end - 1].trim().is_empty()
+        && !is_prompt(lines[end])
+    {
+        end = yaml_end(lines, end);
+    }
+    end
+}
+
 /// Find the recognized sections of a paste.
 pub fn sections(text: &str) -> Vec<Section> {
     let lines: Vec<&str> = text.lines().map(clean).collect();
@@ -228,12 +244,11 @@ pub fn sections(text: &str) -> Vec<Section> {
         };
         let end = if !block {
             start + 1
+        } else if kind == Content::KubectlDescribeNode {
+            describe_end(&lines, start)
         } else if matches!(
             kind,
-            Content::NodeObject
-                | Content::KubeletConfig
-                | Content::KubectlDescribeNode
-                | Content::ContainerdConfig
+            Content::NodeObject | Content::KubeletConfig | Content::ContainerdConfig
         ) {
             yaml_end(&lines, start)
         } else {
@@ -312,6 +327,26 @@ Events:              <none>
         assert_eq!(s[0].kind, Content::KubectlGetCsr);
         assert_eq!(s[1].kind, Content::KubectlDescribeNode);
         assert!(s[1].text.contains("Events:"));
+    }
+
+    #[test]
+    fn a_wrapped_describe_runs_on() {
+        let t = "Name:                   n1
+Labels:                 <none>
+Conditions:
+  Type          Status  LastHeartbeatTime
+LastTransitionTime                      Reason
+        Message
+  Ready         True    Thu, 07 May 2015 09:52:58 -0400
+Capacity:
+ cpu:           -1
+
+a log line after a blank one
+";
+        let s = sections(t);
+        assert_eq!(s.len(), 1);
+        assert!(s[0].text.contains("cpu:           -1"));
+        assert!(!s[0].text.contains("a log line"));
     }
 
     #[test]

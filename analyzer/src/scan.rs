@@ -6,6 +6,7 @@
 use crate::facts::Evidence;
 use crate::input::{Kind, Problem, Sink};
 use crate::parse::logline as logs;
+use crate::prefilter::{Next, Prefilter};
 use crate::rules::RuleSet;
 use bundle::layout::{self, Content};
 use regex::{Regex, RegexSet};
@@ -22,10 +23,10 @@ const JOIN_MIN: usize = 60;
 /// All rule log patterns, compiled once for a run and shared by every input.
 pub struct Patterns {
     set: RegexSet,
-    /// Every log and milestone pattern in multi-line mode: when it does not
-    /// match a buffer of whole lines, no line in it can match, so the buffer
-    /// is only counted. None when a pattern anchors to the whole text.
-    quiet: Option<RegexSet>,
+    /// Finds, over whole buffers of lines, the lines any log or milestone
+    /// pattern may match; only those are read one by one, the rest are
+    /// counted. None when a pattern anchors to the whole text.
+    any: Option<Prefilter>,
     /// set index -> (rule, clause, the clause's source filter)
     map: Vec<(usize, usize, Vec<String>)>,
     /// (rule, clause) -> lines that do not count for it
@@ -60,10 +61,10 @@ impl Patterns {
         for (id, re) in &crate::phases::Phases::builtin().milestones {
             milestones.push((id.as_str(), re.clone()));
         }
-        let quiet = quiet_set(&set, &milestones);
+        let any = any_of(&set, &milestones);
         Patterns {
             set,
-            quiet,
+            any,
             map,
             except,
             milestones,
@@ -71,56 +72,51 @@ impl Patterns {
     }
 }
 
-/// The buffer prefilter; see [`Patterns::quiet`].
-fn quiet_set(set: &RegexSet, milestones: &[(&'static str, Regex)]) -> Option<RegexSet> {
+/// The buffer search; see [`Patterns::any`].
+fn any_of(set: &RegexSet, milestones: &[(&'static str, Regex)]) -> Option<Prefilter> {
     let pats: Vec<&str> = set
         .patterns()
         .iter()
         .map(String::as_str)
         .chain(milestones.iter().map(|(_, r)| r.as_str()))
         .collect();
-    for p in &pats {
-        let hir = regex_syntax::ParserBuilder::new()
-            .multi_line(true)
-            .crlf(true)
-            .build()
-            .parse(p)
-            .ok()?;
-        let looks = hir.properties().look_set();
-        if looks.contains(regex_syntax::hir::Look::Start)
-            || looks.contains(regex_syntax::hir::Look::End)
-        {
-            return None;
-        }
-    }
-    regex::RegexSetBuilder::new(pats)
-        .multi_line(true)
-        .crlf(true)
-        .size_limit(crate::rules::SET_SIZE_LIMIT)
-        .dfa_size_limit(crate::rules::SET_DFA_LIMIT)
-        .build()
-        .ok()
+    Prefilter::new(
+        &pats,
+        crate::rules::SET_DFA_LIMIT,
+        crate::rules::SET_SIZE_LIMIT,
+    )
 }
 
 impl Patterns {
-    /// When the complete lines at the start of `chunk` hold nothing any
-    /// pattern can match: their length and count. Lines here end in `\n`
-    /// only; buffers with `\r`, invalid UTF-8 or docker JSON lines are read
-    /// line by line.
-    fn quiet(&self, chunk: &[u8]) -> Option<(usize, u64)> {
-        let q = self.quiet.as_ref()?;
+    /// The length of the complete lines at the start of `chunk` that the
+    /// buffer search may read: lines that end in `\n` only, valid UTF-8, none
+    /// that decodes to other text (see [`logs::may_decode`]). None
+    /// when the chunk must be read line by line.
+    fn searchable(&self, chunk: &[u8]) -> Option<usize> {
+        self.any.as_ref()?;
         let end = memchr::memrchr(b'\n', chunk)? + 1;
         let region = &chunk[..end];
-        if memchr::memchr(b'\r', region).is_some() {
-            return None;
-        }
-        let text = std::str::from_utf8(region).ok()?;
-        // Lines that decode to other text (JSON logs, #011 tabs) go line by line.
-        if text.contains("{\"") || text.contains("#011") || q.is_match(text) {
-            return None;
-        }
-        let lines = memchr::memchr_iter(b'\n', region).count() as u64;
-        Some((end, lines))
+        let plain = memchr::memchr(b'\r', region).is_none()
+            && !logs::may_decode(region)
+            && std::str::from_utf8(region).is_ok();
+        plain.then_some(end)
+    }
+
+    /// In `region` (complete lines, see [`Self::searchable`]): the bytes and
+    /// lines before the first line any pattern may match, and that line's
+    /// length with its `\n` (0 when nothing matches).
+    fn next_hit(&self, region: &[u8], next: &mut Next) -> (usize, u64, usize) {
+        let count = |b: &[u8]| memchr::memchr_iter(b'\n', b).count() as u64;
+        let found = self.any.as_ref().and_then(|a| a.next(region, next));
+        let Some(at) = found else {
+            return (region.len(), count(region), 0);
+        };
+        // The line holding that byte. A match that began on an earlier line
+        // does not hide that line: the search resumes there.
+        let at = at.min(region.len() - 1);
+        let start = memchr::memrchr(b'\n', &region[..at]).map_or(0, |p| p + 1);
+        let stop = memchr::memchr(b'\n', &region[at..]).map_or(region.len(), |p| at + p + 1);
+        (start, count(&region[..start]), stop - start)
     }
 }
 
@@ -148,17 +144,26 @@ pub struct Hits {
 impl Hits {
     /// Keeps the earliest hits and the latest by (file, line), so the
     /// evidence does not depend on the order entries arrived in.
-    fn add(&mut self, h: Hit) {
+    fn add(&mut self, file: &str, line: u64, text: &str, source: &'static str) {
         self.count += 1;
-        let at = |h: &Hit| (h.file.clone(), h.line);
-        if self.first.len() == FIRST_HITS && self.first.last().is_some_and(|l| at(&h) > at(l)) {
-            if self.last.as_ref().is_none_or(|l| at(&h) > at(l)) {
-                self.last = Some(h);
+        fn at(h: &Hit) -> (&str, u64) {
+            (&h.file, h.line)
+        }
+        let here = (file, line);
+        let make = || Hit {
+            file: file.to_string(),
+            line,
+            text: text.to_string(),
+            source,
+        };
+        if self.first.len() == FIRST_HITS && self.first.last().is_some_and(|l| here > at(l)) {
+            if self.last.as_ref().is_none_or(|l| here > at(l)) {
+                self.last = Some(make());
             }
             return;
         }
-        self.first.push(h);
-        self.first.sort_by_key(at);
+        self.first.push(make());
+        self.first.sort_by(|a, b| at(a).cmp(&at(b)));
         if self.first.len() > FIRST_HITS {
             let over = self.first.pop().expect("over the cap");
             if self.last.as_ref().is_none_or(|l| at(&over) > at(l)) {
@@ -197,9 +202,63 @@ pub struct Scanner<'p> {
     pub out: Scanned,
     small_bytes: u64,
     memo: Option<Memo>,
+    shapes: Shapes,
+    /// Read every line on its own: no buffer search, no shapes (tests
+    /// check that the fast paths change nothing).
+    exact: bool,
     /// Rejoin wrapped lines (pasted text only).
     joining: bool,
     prev: Option<(u64, String, Vec<usize>)>,
+}
+
+/// What lines matched, by shape (see [`logs::shape`]): a journal repeats
+/// the same messages under new timestamps. Bounded; emptied when full.
+#[derive(Default)]
+struct Shapes {
+    seen: HashMap<String, Matched>,
+    bytes: usize,
+    key: String,
+    /// Off: every line is matched on its own (tests compare both ways).
+    off: bool,
+}
+
+#[derive(Clone)]
+struct Matched {
+    rules: Vec<usize>,
+    milestones: Vec<usize>,
+}
+
+const SHAPES_MAX: usize = 4 << 20;
+
+impl Shapes {
+    fn matched(&mut self, pats: &Patterns, line: &str) -> Matched {
+        if self.off {
+            return pats.match_line(line);
+        }
+        logs::shape(line, &mut self.key);
+        if let Some(m) = self.seen.get(&self.key) {
+            return m.clone();
+        }
+        let m = pats.match_line(line);
+        if self.bytes + self.key.len() > SHAPES_MAX {
+            self.seen.clear();
+            self.bytes = 0;
+        }
+        self.bytes += self.key.len() + 64;
+        self.seen.insert(self.key.clone(), m.clone());
+        m
+    }
+}
+
+impl Patterns {
+    fn match_line(&self, text: &str) -> Matched {
+        Matched {
+            rules: self.set.matches(text).iter().collect(),
+            milestones: (0..self.milestones.len())
+                .filter(|i| self.milestones[*i].1.is_match(text))
+                .collect(),
+        }
+    }
 }
 
 /// The last line matched and what it matched.
@@ -227,9 +286,19 @@ impl<'p> Scanner<'p> {
             },
             small_bytes: 0,
             memo: None,
+            shapes: Shapes::default(),
+            exact: false,
             joining: false,
             prev: None,
         }
+    }
+
+    /// A scanner without the fast paths: every line matched on its own.
+    pub fn exact(pats: &'p Patterns) -> Self {
+        let mut s = Scanner::new(pats);
+        s.exact = true;
+        s.shapes.off = true;
+        s
     }
 
     fn line(&mut self, file: &str, file_source: &'static str, n: u64, raw: &str) {
@@ -238,16 +307,11 @@ impl<'p> Scanner<'p> {
         let fresh = !matches!(&self.memo, Some(m) if m.raw == raw && m.file_source == file_source);
         if fresh {
             let text = logs::decode(raw);
-            let text_ref = text.as_deref().unwrap_or(raw);
             let source = logs::source_of(raw, file_source);
-            let rules: Vec<usize> = if self.pats.set.is_match(text_ref) {
-                self.pats.set.matches(text_ref).iter().collect()
-            } else {
-                Vec::new()
+            let Matched { rules, milestones } = match &text {
+                Some(t) => self.pats.match_line(t),
+                None => self.shapes.matched(self.pats, raw),
             };
-            let milestones: Vec<usize> = (0..self.pats.milestones.len())
-                .filter(|i| self.pats.milestones[*i].1.is_match(text_ref))
-                .collect();
             self.memo = Some(Memo {
                 raw: raw.to_string(),
                 text,
@@ -262,12 +326,11 @@ impl<'p> Scanner<'p> {
         self.hits(file, m.source, n, text, &m.rules);
         for i in &m.milestones {
             let name = self.pats.milestones[*i].0;
-            self.out.milestones.entry(name).or_default().add(Hit {
-                file: file.to_string(),
-                line: n,
-                text: raw.to_string(),
-                source: m.source,
-            });
+            self.out
+                .milestones
+                .entry(name)
+                .or_default()
+                .add(file, n, raw, m.source);
         }
         if self.joining {
             self.rejoin(file, m.source, n, text, &m.rules);
@@ -289,12 +352,11 @@ impl<'p> Scanner<'p> {
             {
                 continue;
             }
-            self.out.hits.entry((*ri, *ci)).or_default().add(Hit {
-                file: file.to_string(),
-                line: n,
-                text: text.to_string(),
-                source,
-            });
+            self.out
+                .hits
+                .entry((*ri, *ci))
+                .or_default()
+                .add(file, n, text, source);
         }
     }
 
@@ -338,6 +400,9 @@ impl<'p> Scanner<'p> {
         let mut overflow = false;
         let mut pending_cr = false;
         let mut slow = 0usize;
+        // Bytes ahead known to be searchable (see `Patterns::searchable`).
+        let mut clean = 0usize;
+        let mut next = Next::default();
         loop {
             let chunk = match br.fill_buf() {
                 Ok(c) => c,
@@ -358,15 +423,24 @@ impl<'p> Scanner<'p> {
                     continue;
                 }
             }
-            if slow == 0 && buf.is_empty() && !overflow && !self.joining {
-                if let Some(n) = self.pats.quiet(chunk) {
-                    let (len, lines) = n;
-                    br.consume(len);
-                    stat.bytes += len as u64;
+            if slow == 0 && buf.is_empty() && !overflow && !self.joining && !self.exact {
+                if clean == 0 {
+                    clean = self.pats.searchable(chunk).unwrap_or(0);
+                    next = Next::default();
+                }
+                if clean == 0 {
+                    slow = chunk.len();
+                } else {
+                    let (skip, lines, hit) = self.pats.next_hit(&chunk[..clean], &mut next);
+                    next.consumed(skip + hit);
+                    br.consume(skip);
+                    stat.bytes += skip as u64;
                     stat.lines += lines;
+                    clean -= skip + hit;
+                    // The line found is read below, on its own.
+                    slow = hit;
                     continue;
                 }
-                slow = chunk.len();
             }
             let (take, done, cr_at_end) = line_end(chunk);
             pending_cr |= cr_at_end;
@@ -380,13 +454,7 @@ impl<'p> Scanner<'p> {
             stat.bytes += take as u64;
             if done {
                 stat.lines += 1;
-                let text = String::from_utf8_lossy(&buf);
-                self.line(
-                    file,
-                    source,
-                    stat.lines,
-                    text.trim_end_matches(['\n', '\r']),
-                );
+                self.line_bytes(file, source, stat.lines, &buf);
                 buf.clear();
                 overflow = false;
             }
@@ -398,6 +466,12 @@ impl<'p> Scanner<'p> {
         }
         self.out.logs.push(stat);
         Ok(())
+    }
+
+    /// A whole line read into `buf`, its line break still on.
+    fn line_bytes(&mut self, file: &str, source: &'static str, n: u64, buf: &[u8]) {
+        let text = String::from_utf8_lossy(buf);
+        self.line(file, source, n, text.trim_end_matches(['\n', '\r']));
     }
 
     /// Scan text of unknown size, keeping its start for facts; a stream

@@ -382,9 +382,16 @@ fn drift_report() -> analyzer::report::Report {
 
 fn stable(s: String) -> String {
     let ws = testkit::workspace().display().to_string();
-    // Jira escapes dashes: a checkout at /work/wt-house shows as wt\-house.
-    s.replace(&ws.replace('-', "\\-"), "<ws>")
-        .replace(&ws, "<ws>")
+    // Jira escapes its markup characters, a path's `-` and `_` among them.
+    let jira: String = ws
+        .chars()
+        .flat_map(|c| {
+            let esc = "{}[]|*_+-^~?!#".contains(c);
+            esc.then_some('\\').into_iter().chain([c])
+        })
+        .collect();
+    s.replace(&ws, "<ws>")
+        .replace(&jira, "<ws>")
         .replace(env!("CARGO_PKG_VERSION"), "<version>")
 }
 

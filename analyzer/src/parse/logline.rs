@@ -15,7 +15,6 @@ static ISO: OnceLock<Regex> = OnceLock::new();
 static SYSLOG: OnceLock<Regex> = OnceLock::new();
 static KLOG: OnceLock<Regex> = OnceLock::new();
 static LOGRUS: OnceLock<Regex> = OnceLock::new();
-static IDENT: OnceLock<Regex> = OnceLock::new();
 
 const ISO_PAT: &str = r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?";
 const SYSLOG_PAT: &str = r"^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(\.\d+)?";
@@ -93,13 +92,148 @@ pub fn timestamp(line: &str, collected: f64) -> Option<f64> {
     None
 }
 
-/// The journald/syslog identifier (`kubelet` in `host kubelet[812]:`).
+/// The journald/syslog identifier (`kubelet` in `host kubelet[812]:`), after
+/// an ISO or syslog timestamp and a host name. Read by hand: this runs on
+/// every line a pattern matched.
 pub fn identifier(line: &str) -> Option<&str> {
-    let r = re(
-        &IDENT,
-        r"^(?:\d{4}-\d{2}-\d{2}T\S+|[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) \S+ ([A-Za-z0-9_.@-]+?)(?:\[\d+\])?: ",
-    );
-    r.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str())
+    prefix(line).map(|(id, _)| id)
+}
+
+/// The identifier and the rest of the line after its `: `.
+fn prefix(line: &str) -> Option<(&str, &str)> {
+    let rest = skip_stamp(line)?.strip_prefix(' ')?;
+    let host = rest.find(char::is_whitespace)?;
+    if host == 0 {
+        return None;
+    }
+    let rest = rest[host..].strip_prefix(' ')?;
+    let id = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-')))
+        .unwrap_or(rest.len());
+    if id == 0 {
+        return None;
+    }
+    let mut after = &rest[id..];
+    if let Some(pid) = after.strip_prefix('[') {
+        let digits = pid.find(|c: char| !c.is_ascii_digit()).unwrap_or(pid.len());
+        after = pid[digits..].strip_prefix(']').filter(|_| digits > 0)?;
+    }
+    Some((&rest[..id], after.strip_prefix(": ")?))
+}
+
+/// The length of a line's header: journald/syslog timestamp, host,
+/// identifier and pid, then a klog header (`I1124 05:58:01.123456  812 `) or
+/// a logrus `time="..."`. Rule patterns read messages, not these digits, so
+/// lines that differ only in their headers' digits match the same patterns
+/// (see [`shape`]).
+pub fn header_len(line: &str) -> usize {
+    let mut rest = match prefix(line) {
+        Some((_, r)) => r,
+        None => skip_stamp(line).unwrap_or(line),
+    };
+    let b = rest.as_bytes();
+    let d = |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    if matches!(b.first(), Some(b'I' | b'W' | b'E' | b'F'))
+        && d(1..5)
+        && b.get(5) == Some(&b' ')
+        && d(6..8)
+        && b.get(8) == Some(&b':')
+        && d(9..11)
+        && b.get(11) == Some(&b':')
+        && d(12..14)
+    {
+        let mut i = 14;
+        if b.get(i) == Some(&b'.') {
+            i += 1 + b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        }
+        let sp = b[i..].iter().take_while(|c| **c == b' ').count();
+        let tid = b[i + sp..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if sp > 0 && tid > 0 && b.get(i + sp + tid) == Some(&b' ') {
+            rest = &rest[i + sp + tid + 1..];
+        }
+    } else if let Some(t) = rest.strip_prefix("time=\"") {
+        if let Some(q) = t.find('"') {
+            rest = &t[q + 1..];
+        }
+    }
+    line.len() - rest.len()
+}
+
+/// A line with every run of digits in its header (see [`header_len`])
+/// written as `0`: lines with the same shape match the same patterns.
+pub fn shape(line: &str, out: &mut String) {
+    out.clear();
+    let h = header_len(line);
+    let mut digits = false;
+    for c in line[..h].chars() {
+        if c.is_ascii_digit() {
+            if !digits {
+                out.push('0');
+            }
+            digits = true;
+        } else {
+            out.push(c);
+            digits = false;
+        }
+    }
+    out.push_str(&line[h..]);
+}
+
+/// The rest of `line` after a leading `2026-11-24T05:58:01...` (to the first
+/// space) or `Nov 24 05:58:01[.123]`.
+fn skip_stamp(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10)
+        && b.get(10) == Some(&b'T')
+    {
+        let end = line[11..]
+            .find(char::is_whitespace)
+            .map_or(line.len(), |p| 11 + p);
+        return (end > 11).then(|| &line[end..]);
+    }
+    let month = b.first().is_some_and(u8::is_ascii_uppercase)
+        && b.get(1..3)
+            .is_some_and(|m| m.iter().all(u8::is_ascii_lowercase));
+    if !month {
+        return None;
+    }
+    let mut i = 3;
+    let spaces = b[i..].iter().take_while(|c| **c == b' ').count();
+    if spaces == 0 {
+        return None;
+    }
+    i += spaces;
+    let day = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if !(1..=2).contains(&day) {
+        return None;
+    }
+    i += day;
+    let clock = b.get(i) == Some(&b' ')
+        && digits(i + 1..i + 3)
+        && b.get(i + 3) == Some(&b':')
+        && digits(i + 4..i + 6)
+        && b.get(i + 6) == Some(&b':')
+        && digits(i + 7..i + 9);
+    if !clock {
+        return None;
+    }
+    i += 9;
+    if b.get(i) == Some(&b'.') {
+        let frac = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if frac > 0 && b.get(i + 1 + frac) == Some(&b' ') {
+            i += 1 + frac;
+        }
+    }
+    Some(&line[i..])
 }
 
 /// Source of a line: its journald identifier if it has one, else the file's.
@@ -159,6 +293,23 @@ pub fn decode(line: &str) -> Option<String> {
     None
 }
 
+/// Whether any line in `text` may be one [`decode`] rewrites: a `{` that
+/// starts a line or follows `: `, or a `#011`. False means none is.
+pub fn may_decode(text: &[u8]) -> bool {
+    if memchr::memmem::find(text, b"#011").is_some() || memchr::memmem::find(text, b": {").is_some()
+    {
+        return true;
+    }
+    memchr::memchr_iter(b'{', text).any(|i| {
+        text[..i]
+            .iter()
+            .rev()
+            .take_while(|b| **b != b'\n')
+            // What `trim_start` may remove (non-ASCII: perhaps a Unicode space).
+            .all(|b| b.is_ascii_whitespace() || *b == 0x0b || *b >= 0x80)
+    })
+}
+
 fn decode_json(l: &str) -> Option<String> {
     if !l.ends_with('}') || l.len() > 64 * 1024 {
         return None;
@@ -191,6 +342,100 @@ fn decode_json(l: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    /// `may_decode` is never false for a line `decode` rewrites.
+    #[test]
+    fn may_decode_covers_decode() {
+        let parts = [
+            "{",
+            "}",
+            "{\"log\":\"x\"}",
+            "{\"msg\":\"m\",\"level\":\"info\"}",
+            ": ",
+            " ",
+            "\u{a0}",
+            "\u{b}",
+            "\t",
+            "#011",
+            "Nov 24 05:58:01 h etcd[1]: ",
+            "x",
+            "\"",
+            "a{\"b\":1}",
+        ];
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for d in parts {
+                        let line = format!("{a}{b}{c}{d}");
+                        if decode(&line).is_some() {
+                            assert!(may_decode(line.as_bytes()), "{line:?}");
+                            let more = format!("first line\n{line}\nlast");
+                            assert!(may_decode(more.as_bytes()), "{more:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The hand-written `identifier` agrees with the regex it replaced.
+    #[test]
+    fn identifier_matches_its_regex() {
+        let re = regex::Regex::new(
+            r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T\S+|[A-Z][a-z]{2} +[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?) \S+ ([A-Za-z0-9_.@-]+?)(?:\[[0-9]+\])?: ",
+        )
+        .unwrap();
+        let parts = [
+            "2026-11-24T05:58:01.123+0000",
+            "2026-11-24T",
+            "2026-1-24T05",
+            "Nov 24 05:58:01",
+            "Nov  4 05:58:01.5",
+            "Nov 245 05:58:01",
+            "nov 24 05:58:01",
+            "Nov 24 05:58:01.",
+            "Nov 24 05:58:01.x",
+            " ",
+            "  ",
+            "\t",
+            "pi-1",
+            "kubelet",
+            "k3s-agent",
+            "systemd[1]",
+            "kubelet[812]",
+            "x[]",
+            "a[1",
+            "[2]",
+            ":",
+            ": ",
+            "::",
+            "msg",
+            "é",
+            "",
+        ];
+        let mut n = 0u64;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for d in parts {
+                        for line in [
+                            format!("{a}{b}{c}{d}"),
+                            format!("{a} {b} {c}{d}"),
+                            format!("{a} {b} {c}: {d}"),
+                        ] {
+                            let want = re
+                                .captures(&line)
+                                .and_then(|c| c.get(1))
+                                .map(|m| m.as_str());
+                            assert_eq!(identifier(&line), want, "{line:?}");
+                            n += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(n > 1000);
+    }
+
     use super::*;
 
     const COLLECTED: f64 = 1_795_500_000.0; // 2026-11-24T06:00:00Z

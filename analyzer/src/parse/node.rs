@@ -52,6 +52,8 @@ pub struct NodeInfo {
     pub arch: Option<String>,
     pub machine_id: Option<String>,
     pub created: Option<f64>,
+    /// The ROLES column of a `kubectl get nodes` row.
+    pub roles: Option<String>,
     /// Which shape it came from, for evidence.
     pub shape: &'static str,
 }
@@ -175,6 +177,7 @@ pub fn from_object(text: &str) -> Option<NodeInfo> {
         machine_id: s(get(node, &["status", "nodeInfo", "machineID"])),
         created: s(get(node, &["metadata", "creationTimestamp"]))
             .and_then(|c| super::logline::parse_iso(&c)),
+        roles: None,
         shape: "node object",
     })
 }
@@ -324,6 +327,7 @@ pub fn from_get_nodes(text: &str) -> Vec<NodeInfo> {
                 heartbeat: None,
             }],
             unschedulable: Some(status.contains("SchedulingDisabled")),
+            roles: w.get(2).map(ToString::to_string),
             shape: "kubectl get nodes",
             ..Default::default()
         });
@@ -332,14 +336,21 @@ pub fn from_get_nodes(text: &str) -> Vec<NodeInfo> {
 }
 
 /// The row a ticket is about: the first that is not Ready, then the first
-/// that is cordoned; a lone row is the node itself. Several healthy rows say
-/// nothing about which node the ticket means: None.
+/// that is cordoned; a lone row is the node itself, unless it is a healthy
+/// control-plane node: a worker that never registered leaves only the server
+/// listed (k3s-io/k3s#5376), which says nothing about the worker. Several
+/// healthy rows say nothing about which node the ticket means: None.
 pub fn worst(rows: Vec<NodeInfo>) -> Option<NodeInfo> {
     let not_ready = rows
         .iter()
         .position(|r| r.condition("Ready").is_some_and(|c| c.status != "True"));
     let cordoned = rows.iter().position(|r| r.unschedulable == Some(true));
-    let lone = (rows.len() == 1).then_some(0);
+    let server = |r: &NodeInfo| {
+        r.roles
+            .as_deref()
+            .is_some_and(|x| x.contains("master") || x.contains("control-plane"))
+    };
+    let lone = (rows.len() == 1 && !server(&rows[0])).then_some(0);
     let i = not_ready.or(cordoned).or(lone)?;
     rows.into_iter().nth(i)
 }
@@ -429,7 +440,11 @@ pi-worker-2   NotReady                   <none>          5m    v1.28.2
         let w = worst(rows.clone()).unwrap();
         assert_eq!(w.name, "pi-worker-2");
         let master = rows[0].clone();
-        assert_eq!(worst(vec![master.clone()]).unwrap().name, "pi-master");
+        assert!(
+            worst(vec![master.clone()]).is_none(),
+            "a lone healthy server says nothing about the worker"
+        );
+        assert_eq!(worst(vec![rows[1].clone()]).unwrap().name, "pi-worker-1");
         assert!(
             worst(vec![master.clone(), master]).is_none(),
             "several healthy rows name no node"
