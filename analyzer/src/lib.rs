@@ -97,8 +97,8 @@ pub struct Inspected {
 }
 
 pub fn inspect(path: &Path, rules: &RuleSet, opts: &Options) -> Result<Inspected, InputError> {
-    let pats = Patterns::new(rules);
-    let st = scan_one(path, &pats, opts)?;
+    let pats = rules.patterns();
+    let st = scan_one(path, pats, opts)?;
     Ok(Inspected {
         kind: st.kind,
         scanned: st.scanned,
@@ -236,12 +236,12 @@ pub fn analyze_with(
     opts: &Options,
     done: &(dyn Fn() + Sync),
 ) -> Vec<Result<Report, InputError>> {
-    let pats = Patterns::new(rules);
+    let pats = rules.patterns();
     let mut stages: Vec<Result<Stage, InputError>> = paths
         .par_iter()
         .with_max_len(1)
         .map(|p| {
-            let mut r = scan_one(p, &pats, opts);
+            let mut r = scan_one(p, pats, opts);
             // Facts are computed: the kept small files are not needed again,
             // so a fleet's memory does not grow with its size.
             if let Ok(st) = &mut r {

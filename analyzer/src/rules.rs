@@ -606,9 +606,18 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// Every log pattern in one set, compiled once by [`build_set`].
     pub log_set: regex::RegexSet,
+    /// The scanner's patterns and prefilter, built on first use and shared
+    /// by every input read with this set.
+    patterns: std::sync::OnceLock<crate::scan::Patterns>,
 }
 
 impl RuleSet {
+    /// What the scanner matches lines with, built once per rule set.
+    pub fn patterns(&self) -> &crate::scan::Patterns {
+        self.patterns
+            .get_or_init(|| crate::scan::Patterns::new(self))
+    }
+
     /// The rules built into the binary.
     pub fn embedded() -> Result<RuleSet, Vec<RuleError>> {
         Self::from_sources(
@@ -675,7 +684,11 @@ impl RuleSet {
             return Err(errors);
         }
         match build_set(&rules) {
-            Ok(log_set) => Ok(RuleSet { rules, log_set }),
+            Ok(log_set) => Ok(RuleSet {
+                rules,
+                log_set,
+                patterns: std::sync::OnceLock::new(),
+            }),
             Err(e) => Err(vec![RuleError::new(
                 Code::PatternSetTooLarge,
                 &sources.last().map(|s| s.0.clone()).unwrap_or_default(),

@@ -20,6 +20,14 @@ const FIRST_HITS: usize = 3;
 /// A line this long may have been wrapped by a terminal (pasted text).
 const JOIN_MIN: usize = 60;
 
+impl std::fmt::Debug for Patterns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Patterns")
+            .field("patterns", &self.set.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// All rule log patterns, compiled once for a run and shared by every input.
 pub struct Patterns {
     set: RegexSet,
