@@ -170,13 +170,6 @@ impl Prefilter {
             (a, b) => a.or(b),
         }
     }
-
-    /// How many patterns went to the automaton instead of the literals.
-    pub fn without_literal(&self) -> usize {
-        self.rest
-            .as_ref()
-            .map_or(0, regex_automata::meta::Regex::pattern_len)
-    }
 }
 
 /// The next hit of each search in the buffer being walked: a search runs
