@@ -14,7 +14,7 @@ pub struct Section {
 }
 
 /// Lines as a ticket shows them: Markdown quote marks and code fences removed.
-fn clean(line: &str) -> &str {
+pub(crate) fn clean(line: &str) -> &str {
     let mut l = line.trim_end_matches('\r');
     while let Some(r) = l.strip_prefix('>') {
         l = r.strip_prefix(' ').unwrap_or(r);

@@ -28,14 +28,64 @@ const KEYS: &[&str] = &[
     "product uuid",
 ];
 
+/// Files whose content is the host identity, as commands print them.
+const ID_FILES: &[&str] = &["machine-id", "product_uuid", "product_serial"];
+
+/// A lone id printed by a command that reads an identity file (`cat
+/// /etc/machine-id`, `ssh host cat ...`), or under an Ansible host header
+/// (`pi1 | CHANGED | rc=0 >>`). Its holder is the command with the line
+/// before it unless that is output (a shell prompt names the host), or the Ansible host.
+#[derive(Default)]
+struct Printed {
+    holder: Option<String>,
+    prev: String,
+    ids: BTreeMap<String, Vec<(usize, String)>>,
+}
+
+impl Printed {
+    fn line(&mut self, i: usize, t: &str) {
+        if t.is_empty() {
+            return;
+        }
+        if let Some(h) = self.holder.take() {
+            if looks_id(t) && t.len() >= 32 {
+                self.ids.entry(t.to_lowercase()).or_default().push((i, h));
+                self.prev.clear();
+                return;
+            }
+        }
+        if ID_FILES.iter().any(|f| t.contains(f)) && !t.contains(": ") {
+            self.holder = Some(format!("{}\n{t}", self.prev));
+        } else if let Some((host, rest)) = t.split_once(" | ") {
+            if rest.ends_with(">>") && !host.contains(' ') {
+                self.holder = Some(host.to_string());
+            }
+        }
+        self.prev = t.to_string();
+    }
+
+    /// An id printed for two different holders.
+    fn duplicate(self) -> Option<Duplicate> {
+        self.ids.into_iter().find_map(|(value, mut hs)| {
+            let lines = hs.iter().map(|h| h.0).collect();
+            hs.sort_by(|a, b| a.1.cmp(&b.1));
+            hs.dedup_by(|a, b| a.1 == b.1);
+            (hs.len() > 1).then_some(Duplicate { value, lines })
+        })
+    }
+}
+
 /// Values that appear for two or more holders. Table columns and `key: value`
-/// lines count each line as a holder; Weave names need different nicknames.
+/// lines count each line as a holder; Weave names need different nicknames;
+/// printed ids need different commands or hosts.
 pub fn duplicates(text: &str) -> Option<Duplicate> {
     let mut seen: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut weave: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
+    let mut printed = Printed::default();
     let mut column: Option<usize> = None;
     for (i, l) in text.lines().enumerate() {
-        let t = l.trim();
+        let t = crate::paste::clean(l).trim();
+        printed.line(i, t);
         if let Some((k, v)) = t.split_once(':') {
             let v = v.trim();
             if KEYS.contains(&k.trim().to_lowercase().as_str()) && looks_id(v) {
@@ -78,6 +128,7 @@ pub fn duplicates(text: &str) -> Option<Duplicate> {
     seen.into_iter()
         .find(|(_, l)| l.len() > 1)
         .map(|(value, lines)| Duplicate { value, lines })
+        .or_else(|| printed.duplicate())
 }
 
 #[cfg(test)]
@@ -97,5 +148,20 @@ mod tests {
         assert!(duplicates(one).is_none());
         let node = "  machineID: 4f1c2d7e9a8b4c6d8e0f1a2b3c4d5e6f\n  systemUUID: 9a8b7c6d-5e4f-3a2b-1c0d-9e8f7a6b5c4d\n";
         assert!(duplicates(node).is_none());
+    }
+
+    #[test]
+    fn ids_printed_for_several_hosts() {
+        let prompts = "pirate@athenas in ~\n$ cat /var/lib/dbus/machine-id\n9989a26f06984d6dbadc01770f018e3b\n\npirate@zeus in ~\n$ cat /var/lib/dbus/machine-id\n9989a26f06984d6dbadc01770f018e3b\n";
+        assert_eq!(duplicates(prompts).unwrap().lines, vec![2, 6]);
+        let ssh = "$ ssh root@node0 cat /etc/machine-id\nebb19c6b226f48fa86a541fd060e8762\n$ ssh root@node1 cat /etc/machine-id\nebb19c6b226f48fa86a541fd060e8762\n";
+        assert!(duplicates(ssh).is_some());
+        let ansible = "$ ansible pis -a 'cat /etc/machine-id'\npi1 | CHANGED | rc=0 >>\n9989a26f06984d6dbadc01770f018e3b\npi2 | CHANGED | rc=0 >>\n9989a26f06984d6dbadc01770f018e3b\n";
+        assert!(duplicates(ansible).is_some());
+        // One host asked twice, and two hosts with their own ids.
+        let twice = "$ cat /etc/machine-id\n9989a26f06984d6dbadc01770f018e3b\n$ cat /etc/machine-id\n9989a26f06984d6dbadc01770f018e3b\n";
+        assert!(duplicates(twice).is_none());
+        let distinct = "$ ssh a cat /etc/machine-id\n9989a26f06984d6dbadc01770f018e3b\n$ ssh b cat /etc/machine-id\n1c4ad377574c4263adbb7c624b6a3429\n";
+        assert!(duplicates(distinct).is_none());
     }
 }
