@@ -113,7 +113,7 @@ fn is_prompt(line: &str) -> bool {
 
 fn weekday_date(l: &str) -> bool {
     const DAYS: [&str; 7] = ["Mon ", "Tue ", "Wed ", "Thu ", "Fri ", "Sat ", "Sun "];
-    DAYS.iter().any(|d| l.starts_with(d)) && crate::parse::clock::date_output(l).is_some()
+    DAYS.iter().any(|d| l.starts_with(d)) && crate::parse::clock::date_any_zone(l).is_some()
 }
 
 /// Keys only a k3s or rke2 `config.yaml` has, at the start of a line.

@@ -32,27 +32,48 @@ pub(super) fn collected(c: &mut Ctx, facts: &mut Facts) {
             })
             .map(|p| p.node_time_unix_ms as f64 / 1000.0);
     }
+    let mut source: Option<Evidence> = None;
     if c.collected.is_none() {
-        let pasted = c
-            .docs(Content::TimedatectlStatus)
-            .find_map(|d| clock::timedatectl_now(&d.text()))
-            .or_else(|| {
-                c.docs(Content::Date)
-                    .find_map(|d| clock::date_output(d.text().trim()))
-            });
-        c.collected = pasted.map(|t| t as f64);
+        let pasted =
+            c.docs(Content::TimedatectlStatus)
+                .find_map(|d| {
+                    let t = d.text();
+                    let (i, line) = t.lines().enumerate().find(|(_, l)| {
+                        l.contains("Universal time:") || l.contains("Local time:")
+                    })?;
+                    Some((clock::timedatectl_now(&t)?, d.at(i, line.trim())))
+                })
+                .or_else(|| {
+                    c.docs(Content::Date).find_map(|d| {
+                        let t = d.text();
+                        Some((clock::date_output(t.trim())?, d.at(0, t.trim())))
+                    })
+                });
+        c.collected = pasted.as_ref().map(|p| p.0 as f64);
+        source = pasted.map(|p| p.1);
     }
-    if let Some(t) = c.collected {
+    // A `date` in a local zone is only good to a day: enough for the year.
+    let year_only = || {
+        c.docs(Content::Date).find_map(|d| {
+            let t = d.text();
+            let (at, _) = clock::date_any_zone(t.trim())?;
+            Some((at as f64, d.at(0, t.trim())))
+        })
+    };
+    let now = match c.collected {
+        Some(t) => Some((t, source)),
+        None => year_only().map(|(t, e)| (t, Some(e))),
+    };
+    if let Some((t, source)) = now {
         if let Some(d) = chrono::DateTime::from_timestamp(t as i64, 0) {
-            facts.set(
-                CLOCK_YEAR,
-                chrono::Datelike::year(&d) as f64,
-                Some(Evidence::new(
+            let ev = source.unwrap_or_else(|| {
+                Evidence::new(
                     bundle::MANIFEST,
                     None,
                     format!("node clock at collection: {}", fmt_time(t as i64)),
-                )),
-            );
+                )
+            });
+            facts.set(CLOCK_YEAR, chrono::Datelike::year(&d) as f64, Some(ev));
         }
     }
 }

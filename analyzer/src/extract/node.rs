@@ -174,6 +174,7 @@ fn conditions(n: &NodeInfo, d: &Doc, collected: Option<f64>, facts: &mut Facts) 
 }
 
 pub(super) fn csrs(c: &mut Ctx, facts: &mut Facts) {
+    join_waiting_for_csr(c, facts);
     for d in c.docs(Content::KubectlGetCsr) {
         let rows = table::csrs(&d.text());
         if rows.is_empty() {
@@ -201,5 +202,35 @@ pub(super) fn csrs(c: &mut Ctx, facts: &mut Facts) {
             ev(stuck.first(), "approved-but-unissued"),
         );
         return;
+    }
+}
+
+/// kubeadm join up to 1.9 requested the node certificate itself: `[csr]
+/// Created API client to obtain unique certificate ...` (1.4: `<node/csr>
+/// created ...`), then `received signed certificate` once it was approved.
+/// A paste that ends at the request, with no error after it, hung there.
+fn join_waiting_for_csr(c: &Ctx, facts: &mut Facts) {
+    for d in c.docs(Content::Other) {
+        let text = d.text();
+        let mut waiting: Option<(usize, String)> = None;
+        for (i, l) in text.lines().enumerate() {
+            let t = crate::paste::clean(l).trim();
+            let low = t.to_ascii_lowercase();
+            if low.contains("created api client to obtain unique certificate for this node") {
+                waiting = Some((i, t.to_string()));
+            } else if waiting.is_some()
+                && (low.contains("received signed certificate")
+                    || low.contains("join complete")
+                    || low.contains("has joined the cluster")
+                    || low.contains("error")
+                    || low.contains("failed"))
+            {
+                waiting = None;
+            }
+        }
+        if let Some((i, t)) = waiting {
+            facts.set(CSR_JOIN_WAITING, true, Some(d.at(i, t)));
+            return;
+        }
     }
 }

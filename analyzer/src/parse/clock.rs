@@ -59,16 +59,37 @@ pub fn timedatectl_now(text: &str) -> Option<i64> {
     })
 }
 
-/// `date` output in the C locale with a UTC zone: `Thu Dec 26 10:08:23 UTC 2019`.
-/// Other zones are not converted; only UTC/GMT lines give a time.
+/// `date` output with a UTC zone, in the C locale (`Thu Dec 26 10:08:23 UTC
+/// 2019`) or en_GB, Raspberry Pi OS's default (`Thu 26 Dec 10:08:23 GMT
+/// 2019`). Other zones are not converted; see [`date_any_zone`].
 pub fn date_output(line: &str) -> Option<i64> {
+    date_any_zone(line).filter(|d| d.1).map(|d| d.0)
+}
+
+/// `date` output in any zone: the time read as if it were UTC, and whether
+/// the zone really was UTC (otherwise it is only good to a day, enough for a
+/// year).
+pub fn date_any_zone(line: &str) -> Option<(i64, bool)> {
     let w: Vec<&str> = line.split_whitespace().collect();
-    if w.len() != 6 || !matches!(w[4], "UTC" | "GMT") {
+    let zone_ok = |z: &str| {
+        z.len() <= 6
+            && z.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-')
+    };
+    if w.len() != 6 || !zone_ok(w[4]) || w[4].chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let s = format!("{} {} {} {}", w[1], w[2], w[3], w[5]);
+    let (mon, day) = if w[1].starts_with(|c: char| c.is_ascii_digit()) {
+        (w[2], w[1])
+    } else {
+        (w[1], w[2])
+    };
+    let s = format!("{mon} {day} {} {}", w[3], w[5]);
     let dt = NaiveDateTime::parse_from_str(&s, "%b %d %H:%M:%S %Y").ok()?;
-    Some(Utc.from_utc_datetime(&dt).timestamp())
+    Some((
+        Utc.from_utc_datetime(&dt).timestamp(),
+        matches!(w[4], "UTC" | "GMT"),
+    ))
 }
 
 /// OpenSSL's time format: `Nov 24 06:00:00 2026 GMT`.
@@ -162,6 +183,15 @@ System clock synchronized: no
             Some(1577354903)
         );
         assert_eq!(date_output("Thu Dec 26 10:08:23 CET 2019"), None);
+        assert_eq!(
+            date_output("Thu 26 Dec 10:08:23 GMT 2019"),
+            Some(1577354903)
+        );
+        assert_eq!(
+            date_any_zone("Thu  1 Jan 00:02:13 CET 1970"),
+            Some((133, false))
+        );
+        assert_eq!(date_any_zone("Thu Dec 26 10:08:23 2019 UTC x"), None);
         let (nb, na) = openssl_dates(
             "notBefore=Nov 24 06:00:00 2026 GMT\nnotAfter=Nov 24 06:00:00 2027 GMT\n",
         );
