@@ -86,6 +86,7 @@ fn cat_kind(path: &str) -> Option<Content> {
     Some(match path {
         host::PROC_SWAPS => Content::ProcSwaps,
         host::PROC_CGROUPS => Content::ProcCgroups,
+        "/proc/self/cgroup" | "/proc/1/cgroup" => Content::ProcSelfCgroup,
         host::CGROUP_CONTROLLERS => Content::CgroupControllers,
         host::PROC_CMDLINE => Content::ProcCmdline,
         host::BOOT_CMDLINE => Content::BootCmdline,
@@ -161,6 +162,14 @@ fn shape_kind(l: &str, next: &[&str]) -> Option<(Content, bool)> {
             (Content::ProcSwaps, true)
         }
         _ if t.starts_with("#subsys_name") => (Content::ProcCgroups, true),
+        _ if crate::parse::host::self_cgroup_line(t)
+            && next.len() >= 2
+            && next[..2]
+                .iter()
+                .all(|n| crate::parse::host::self_cgroup_line(n.trim())) =>
+        {
+            (Content::ProcSelfCgroup, true)
+        }
         _ if t.starts_with("Filesystem") && w.get(2) == Some(&"Used") => (Content::Df, true),
         _ if t.starts_with("notBefore=") || t.starts_with("Not Before:") => {
             (Content::OpensslDates, true)

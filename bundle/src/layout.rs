@@ -148,6 +148,8 @@ pub enum Content {
     Free,
     CgroupControllers,
     ProcCgroups,
+    /// `/proc/self/cgroup`: a process's cgroup memberships (pasted, not collected).
+    ProcSelfCgroup,
     /// The running kernel's command line.
     ProcCmdline,
     /// `/boot/cmdline.txt`, which older Pi firmware reads.
@@ -201,6 +203,7 @@ impl Content {
             Content::Free => "free",
             Content::CgroupControllers => "cgroup-controllers",
             Content::ProcCgroups => "proc-cgroups",
+            Content::ProcSelfCgroup => "proc-self-cgroup",
             Content::ProcCmdline => "proc-cmdline",
             Content::BootCmdline => "boot-cmdline",
             Content::FirmwareCmdline => "firmware-cmdline",

@@ -42,6 +42,12 @@ pub(super) fn cgroups(c: &mut Ctx, facts: &mut Facts) {
             None => (false, d.about("no memory line in /proc/cgroups")),
         };
         facts.set(HOST_MEMORY_CGROUP, on, Some(ev));
+    } else if let Some((on, i, l, d)) = c
+        .docs(Content::ProcSelfCgroup)
+        .find_map(|d| host::self_cgroup_memory(&d.text()).map(|(on, i, l)| (on, i, l, d)))
+    {
+        facts.set(HOST_CGROUP_VERSION, 1.0, None);
+        facts.set(HOST_MEMORY_CGROUP, on, Some(d.at(i, l)));
     }
     if let Some(d) = c.doc(Content::ProcCmdline) {
         let t = d.text();

@@ -82,6 +82,48 @@ pub fn proc_cgroups_memory(text: &str) -> Option<(bool, usize, String)> {
     })
 }
 
+/// A `/proc/self/cgroup` line: `ID:CONTROLLERS:PATH` (`0::/...` on v2).
+pub fn self_cgroup_line(l: &str) -> bool {
+    let mut p = l.splitn(3, ':');
+    let (Some(id), Some(ctl), Some(path)) = (p.next(), p.next(), p.next()) else {
+        return false;
+    };
+    !id.is_empty()
+        && id.bytes().all(|b| b.is_ascii_digit())
+        && ctl
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_,=".contains(&b))
+        && path.starts_with('/')
+}
+
+/// Whether a v1 `/proc/self/cgroup` listing has a memory hierarchy, with the
+/// first line as evidence. `None` for a v2-only listing (`0::/...`), which
+/// does not name controllers, and for a partial one (fewer than four
+/// hierarchies, or no hierarchy 1): a `grep` of it proves no absence.
+pub fn self_cgroup_memory(text: &str) -> Option<(bool, usize, String)> {
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| self_cgroup_line(l.trim()))
+        .collect();
+    let controllers = |l: &str| l.trim().split(':').nth(1).unwrap_or("").to_string();
+    let whole = lines
+        .iter()
+        .filter(|(_, l)| !controllers(l).is_empty())
+        .count()
+        >= 4
+        && lines.iter().any(|(_, l)| l.trim().starts_with("1:"));
+    let (first, l) = *lines.iter().find(|(_, l)| !controllers(l).is_empty())?;
+    let memory = lines
+        .iter()
+        .find(|(_, l)| controllers(l).split(',').any(|c| c == "memory"));
+    match memory {
+        Some((i, l)) => Some((true, *i, l.trim().to_string())),
+        None if whole => Some((false, first, format!("no memory hierarchy: {}", l.trim()))),
+        None => None,
+    }
+}
+
 /// Whether a kernel command line enables the memory cgroup: the last of
 /// `cgroup_enable=memory` / `cgroup_disable=memory` wins; neither means on.
 pub fn cmdline_memory(text: &str) -> bool {
@@ -157,6 +199,22 @@ pub fn df_worst(text: &str) -> Option<(f64, usize, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn self_cgroup() {
+        let no_memory = "10:freezer:/\n9:cpuset:/\n5:pids:/user.slice\n2:cpu,cpuacct:/user.slice\n1:name=systemd:/user.slice\n0::/user.slice\n";
+        assert_eq!(
+            self_cgroup_memory(no_memory).map(|m| (m.0, m.1)),
+            Some((false, 0))
+        );
+        let partial = "12:perf_event:/kubepods.slice\n11:freezer:/\n3:pids:/\n";
+        assert_eq!(self_cgroup_memory(partial), None);
+        let memory = "11:memory:/user.slice\n10:freezer:/\n0::/\n";
+        assert_eq!(self_cgroup_memory(memory).map(|m| m.0), Some(true));
+        assert_eq!(self_cgroup_memory("0::/init.scope\n"), None);
+        assert!(!self_cgroup_line("12:34:56"));
+        assert!(self_cgroup_line("4:net_cls,net_prio:/"));
+    }
 
     #[test]
     fn swap_shapes() {
