@@ -501,6 +501,12 @@ const SECRET_ENDINGS: &[&str] = &[
     "secretid",
     "clientsecret",
     "encryptionsecret",
+    "signature",
+    "authkey",
+    "stringdata",
+    "privatekeyid",
+    "connectionstring",
+    "wepkey",
 ];
 
 /// True when a key's name says its value is a secret (`K3S_TOKEN`, `vpn-auth`,
@@ -512,6 +518,8 @@ pub fn secret_name(key: &[u8]) -> bool {
         .map(u8::to_ascii_lowercase)
         .collect();
     let n = norm(&raw);
+    // `wep_key0`, `password2`: a numbered secret is a secret.
+    let n = n.trim_end_matches(|c: char| c.is_ascii_digit());
     if n.is_empty() {
         return false;
     }
@@ -519,6 +527,7 @@ pub fn secret_name(key: &[u8]) -> bool {
         return true;
     }
     raw == b"pass"
+        || raw == b"sig"
         || raw.ends_with(b"_pass")
         || raw.ends_with(b"-pass")
         || n.contains("datastoreendpoint")

@@ -1,0 +1,400 @@
+//! Secrets in free text found by their shape or by the command they are given
+//! to, not by a key name: password hashes (`pi:$6$salt$hash`, `{SSHA}...`),
+//! passwords piped into `chpasswd` or a `--password-stdin` login, the
+//! password arguments of `sshpass`, `mysql`, `redis-cli`, `htpasswd`,
+//! `wpa_passphrase`, `nmcli`, `cloudflared` and the Pi Imager's `set_wlan`,
+//! and `.netrc` `password VALUE`.
+
+use super::allow::secret_name;
+
+pub(super) type Spans = Vec<(usize, usize, bool)>;
+
+/// crypt(3) and passlib hash ids, as in `$id$`.
+const CRYPT_IDS: &[&[u8]] = &[
+    b"1",
+    b"2a",
+    b"2b",
+    b"2x",
+    b"2y",
+    b"5",
+    b"6",
+    b"7",
+    b"y",
+    b"gy",
+    b"sha1",
+    b"md5",
+    b"apr1",
+    b"argon2i",
+    b"argon2d",
+    b"argon2id",
+    b"scrypt",
+    b"pbkdf2",
+    b"pbkdf2-sha256",
+    b"pbkdf2-sha512",
+];
+
+/// LDAP / htpasswd scheme prefixes, as in `{SSHA}base64`.
+const SCHEMES: &[&[u8]] = &[
+    b"SHA",
+    b"SSHA",
+    b"SHA256",
+    b"SSHA256",
+    b"SHA512",
+    b"SSHA512",
+    b"MD5",
+    b"SMD5",
+    b"CRYPT",
+    b"PBKDF2",
+    b"PBKDF2-SHA256",
+    b"PBKDF2-SHA512",
+    b"ARGON2",
+];
+
+fn hash_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'$' | b'=' | b',' | b'+' | b'-')
+}
+
+/// Password hashes: `$6$salt$hash`, `$y$j9T$...`, `$2y$05$...`,
+/// `$apr1$...`, `{SSHA}...`. A hash is as good as the password to an
+/// offline attack, so it never leaves the node.
+pub(super) fn password_hashes(line: &[u8], from: usize, spans: &mut Spans) {
+    let n = line.len();
+    let mut i = from;
+    while i < n {
+        let (open, close) = match line[i] {
+            b'$' => (b'$', b'$'),
+            b'{' => (b'{', b'}'),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let rest = &line[i + 1..];
+        let id_len = rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+            .count();
+        let id = &rest[..id_len];
+        let known = if open == b'$' {
+            CRYPT_IDS.contains(&id)
+        } else {
+            SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(id))
+        };
+        if known && rest.get(id_len) == Some(&close) {
+            let body = i + 2 + id_len;
+            let e = body + line[body..].iter().take_while(|b| hash_char(**b)).count();
+            if e - body >= 8 {
+                spans.push((i, e, false));
+                i = e;
+                continue;
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Shell-like words from `from` on: (start, end) with quotes included;
+/// `|`, `;` and `&&` are words of their own.
+fn words(line: &[u8], from: usize) -> Vec<(usize, usize)> {
+    let n = line.len();
+    let mut v = Vec::new();
+    let mut i = from;
+    while i < n {
+        let b = line[i];
+        if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+            continue;
+        }
+        if matches!(b, b'|' | b';' | b'&') {
+            let e = i + line[i..].iter().take_while(|c| **c == b).count();
+            v.push((i, e));
+            i = e;
+            continue;
+        }
+        let s = i;
+        let mut q: Option<u8> = None;
+        while i < n {
+            let c = line[i];
+            match q {
+                Some(x) if c == x => q = None,
+                Some(_) => {}
+                None if matches!(c, b'"' | b'\'') => q = Some(c),
+                None if matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'|' | b';' | b'&') => break,
+                None => {}
+            }
+            i += 1;
+        }
+        v.push((s, i));
+    }
+    v
+}
+
+/// A word's value without its enclosing quotes.
+fn unquote(line: &[u8], (s, e): (usize, usize)) -> (usize, usize) {
+    if e - s >= 2 && matches!(line[s], b'"' | b'\'') && line[e - 1] == line[s] {
+        (s + 1, e - 1)
+    } else {
+        (s, e)
+    }
+}
+
+fn is_sep(w: &[u8]) -> bool {
+    matches!(w.first(), Some(b'|' | b';' | b'&'))
+}
+
+fn program(w: &[u8]) -> &[u8] {
+    let w = w.rsplit(|b| *b == b'/').next().unwrap_or(w);
+    w.strip_suffix(b"'").unwrap_or(w)
+}
+
+/// Push a word's value as a span (not when it is a variable or empty).
+fn push(line: &[u8], w: (usize, usize), spans: &mut Spans) {
+    let (s, e) = unquote(line, w);
+    let v = &line[s..e];
+    if !v.is_empty() && !v.starts_with(b"$") && !v.starts_with(b"<redacted") {
+        spans.push((s, e, false));
+    }
+}
+
+/// Passwords given to commands by position, by a short flag or on a pipe.
+pub(super) fn command_secrets(line: &[u8], from: usize, spans: &mut Spans) {
+    let ws = words(line, from);
+    let text = |w: (usize, usize)| &line[w.0..w.1];
+    let piped = ws.iter().any(|w| {
+        let t = text(*w);
+        program(t) == b"chpasswd" || t.ends_with(b"password-stdin") || t == b"--stdin"
+    });
+    let mut k = 0;
+    while k < ws.len() {
+        // The command in this segment: its program and arguments.
+        let end = k + ws[k..].iter().take_while(|w| !is_sep(text(**w))).count();
+        let seg = &ws[k..end];
+        let into = piped && ws.get(end).is_some_and(|w| line[w.0] == b'|');
+        command(line, seg, into, spans);
+        k = end + 1;
+    }
+    if piped {
+        // `chpasswd <<< 'pi:pw'`, `docker login --password-stdin <<< "$PW"`.
+        for (i, w) in ws.iter().enumerate() {
+            if text(*w) == b"<<<" {
+                if let Some(v) = ws.get(i + 1) {
+                    push(line, *v, spans);
+                }
+            }
+        }
+    }
+}
+
+/// One simple command (`seg`, its words); `into_login` when its output is
+/// piped into `chpasswd` or a `--password-stdin` login.
+fn command(line: &[u8], seg: &[(usize, usize)], into_login: bool, spans: &mut Spans) {
+    let text = |w: (usize, usize)| &line[w.0..w.1];
+    // Skip `sudo`, `env` and `NAME=value` prefixes.
+    let Some(p) = seg.iter().position(|w| {
+        let t = text(*w);
+        !(matches!(t, b"sudo" | b"env" | b"+" | b"$" | b"#")
+            || t.contains(&b'=') && !t.starts_with(b"-"))
+    }) else {
+        return;
+    };
+    let prog = program(text(seg[p]));
+    let args = &seg[p + 1..];
+    let positional: Vec<(usize, usize)> = args
+        .iter()
+        .copied()
+        .filter(|w| !text(*w).starts_with(b"-"))
+        .collect();
+    match prog {
+        b"echo" | b"printf" if into_login => positional.iter().for_each(|w| push(line, *w, spans)),
+        b"sshpass" => flag_value(line, args, b"-p", true, spans),
+        b"redis-cli" => flag_value(line, args, b"-a", false, spans),
+        b"useradd" | b"usermod" => flag_value(line, args, b"-p", false, spans),
+        b"mysql" | b"mysqldump" | b"mysqladmin" | b"mariadb" => {
+            // `-pSECRET` (a lone `-p` prompts).
+            for w in args {
+                let t = text(*w);
+                if t.len() > 2 && t.starts_with(b"-p") && t[2] != b'-' {
+                    push(line, (w.0 + 2, w.1), spans);
+                }
+            }
+        }
+        b"htpasswd" => {
+            let batch = args.iter().any(|w| {
+                let t = text(*w);
+                t.starts_with(b"-") && !t.starts_with(b"--") && t.contains(&b'b')
+            });
+            if batch && positional.len() >= 2 {
+                push(line, positional[positional.len() - 1], spans);
+            }
+        }
+        b"cloudflared" => {
+            // `cloudflared service install TOKEN`
+            if let Some(i) = positional.iter().position(|w| text(*w) == b"install") {
+                positional
+                    .get(i + 1)
+                    .iter()
+                    .for_each(|w| push(line, **w, spans));
+            }
+        }
+        b"wpa_passphrase" => positional
+            .get(1)
+            .iter()
+            .for_each(|w| push(line, **w, spans)),
+        // `imager_custom set_wlan [-h] [-p] SSID PASS [COUNTRY]`
+        b"imager_custom" if positional.first().map(|w| text(*w)) == Some(b"set_wlan") => {
+            positional
+                .get(2)
+                .iter()
+                .for_each(|w| push(line, **w, spans));
+        }
+        b"nmcli" => {
+            // `nmcli dev wifi connect SSID password PW`, `wifi-sec.psk PW`.
+            for (i, w) in args.iter().enumerate() {
+                if secret_name(text(*w)) {
+                    if let Some(v) = args.get(i + 1) {
+                        push(line, *v, spans);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The value of a short flag: `-p VALUE`, and when `glued`, `-pVALUE`.
+fn flag_value(line: &[u8], args: &[(usize, usize)], flag: &[u8], glued: bool, spans: &mut Spans) {
+    for (i, w) in args.iter().enumerate() {
+        let t = &line[w.0..w.1];
+        if t == flag {
+            if let Some(v) = args.get(i + 1) {
+                push(line, *v, spans);
+            }
+        } else if glued && t.len() > flag.len() && t.starts_with(flag) {
+            push(line, (w.0 + flag.len(), w.1), spans);
+        }
+    }
+}
+
+/// `.netrc`: `password VALUE` separated by blanks only, on a line with
+/// `machine`, or after a line that starts with `machine` (`netrc`, kept by
+/// the caller). Returns whether this line starts with `machine`.
+pub(super) fn netrc_password(line: &[u8], from: usize, netrc: bool, spans: &mut Spans) -> bool {
+    let ws = words(line, from);
+    let text = |w: (usize, usize)| &line[w.0..w.1];
+    let starts = ws.first().is_some_and(|w| text(*w) == b"machine") && ws.len() >= 2;
+    let netrc = netrc || ws.iter().any(|w| text(*w) == b"machine");
+    if !netrc {
+        return false;
+    }
+    for (i, w) in ws.iter().enumerate() {
+        let t = text(*w);
+        let named = t == b"password" || t == b"passwd" || t == b"account";
+        match ws.get(i + 1) {
+            Some(v) if named && !is_sep(text(*v)) => push(line, *v, spans),
+            _ => {}
+        }
+    }
+    starts
+}
+
+/// PuTTY `.ppk` files: `Private-Lines: N` announces N lines of key.
+pub(super) fn ppk_private_lines(line: &[u8]) -> Option<u32> {
+    let t = line.trim_ascii();
+    let rest = t.strip_prefix(b"Private-Lines:")?;
+    let n: u32 = std::str::from_utf8(rest.trim_ascii()).ok()?.parse().ok()?;
+    Some(n.min(256))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Redactor;
+
+    fn r(s: &str) -> String {
+        String::from_utf8(Redactor::new().text(s.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn hashes_and_commands() {
+        let cases = [
+            "pi:$6$rounds=656000$saltsalt$Zq1hashhashhash/",
+            "pi:$y$j9T$saltsaltsalt$Zq1hashhashhash:19700:0:99999:7:::",
+            "admin:$apr1$abcdefgh$Zq1hashhash",
+            "bob:{SSHA}Zq1hashhashhash==",
+            "echo 'pi:Zq1plainpw' | sudo chpasswd",
+            "echo \"$U:\"'Zq1hashhashhash' | chpasswd -e",
+            "echo Zq1plainpw | docker login -u bob --password-stdin r.local",
+            "printf '%s' 'Zq1plainpw' | helm registry login r --password-stdin",
+            "chpasswd <<< 'pi:Zq1plainpw'",
+            "sshpass -p 'Zq1plainpw' ssh pi@10.0.0.21",
+            "sshpass -pZq1plainpw ssh pi@h",
+            "mysql -u root -pZq1plainpw k3s",
+            "redis-cli -h 10.0.0.30 -a Zq1plainpw ping",
+            "htpasswd -bc /etc/nginx/.htpasswd admin Zq1plainpw",
+            "wpa_passphrase MyWiFi Zq1plainpw",
+            "/usr/lib/raspberrypi-sys-mods/imager_custom set_wlan -h 'MyWiFi' 'Zq1plainpw' 'GB'",
+            "nmcli dev wifi connect MyWiFi password Zq1plainpw",
+            "machine github.com\tlogin pi\tpassword\tZq1plainpw",
+            "machine github.com\n  login pi\n  password Zq1plainpw",
+        ];
+        for c in cases {
+            let o = r(c);
+            assert!(!o.contains("Zq1"), "{c}\n -> {o}");
+        }
+        // Public words stay.
+        let keep = [
+            "Nov 24 pi sshd[1]: Failed password for pi from 10.0.0.5 port 22 ssh2",
+            "password kubelet",
+            "awk '{print $1}' | sort",
+            "echo hello | grep h",
+            "mysql -u root -p k3s",
+            "imager_custom set_wlan 'MyWiFi'",
+        ];
+        for c in keep {
+            assert_eq!(r(c), c);
+        }
+        assert!(r("wpa_passphrase MyWiFi Zq1plainpw").contains("MyWiFi"));
+    }
+
+    #[test]
+    fn secret_maps_escapes_and_vendor_tokens() {
+        let cases = [
+            // A Secret's data and a secret-named container's children.
+            "data:\n  DB_URL: Zq1value\n  config.json: Zq1value2\nkind: Secret",
+            "{\n  \"data\": {\n    \"db-url\": \"Zq1value\"\n  },\n  \"kind\": \"Secret\"\n}",
+            "{\"apiVersion\":\"v1\",\"data\":{\"DB_URL\":\"Zq1value\"},\"kind\":\"Secret\"}",
+            "stringData:\n  url: postgres-Zq1value",
+            "chpasswd:\n  list: |\n    pi:Zq1value\n  expire: false",
+            "PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 2\nAAAAZq1value\nAAAAZq1value2\nPrivate-MAC: 4f4b",
+            // Escaped twice, fullwidth colon.
+            "msg=\"{\\\\\\\"password\\\\\\\":\\\\\\\"Zq1value\\\\\\\"}\"",
+            "password\u{ff1a}Zq1value",
+            // Names: signatures, auth keys, numbered keys.
+            "GET /o?X-Amz-Signature=Zq1value&sig=Zq1value2",
+            "tailscale up --authkey=Zq1value",
+            "\twep_key0=\"Zq1value\"",
+            "\"private_key_id\": \"Zq1value\"",
+            // Vendor shapes.
+            "charge sk_live_Zq1value0123456789ab",
+            "slack xoxe.xoxp-1-Zq1value0123456789",
+            "AGE-SECRET-KEY-1QQPZRY9X8GF2TVDW0S3JN54KHCE6MUA7LZq1",
+            "runner glrt-Zq1value0123456789ab",
+            "1 SHA1 HEX:Zq1value0123",
+        ];
+        for c in cases {
+            let o = r(c);
+            assert!(!o.contains("Zq1"), "{c}\n -> {o}");
+        }
+        let o = r("data:\n  DB_URL: Zq1value\nkind: Secret\nmetadata:\n  name: db");
+        assert!(
+            o.contains("DB_URL: <redacted") && o.contains("kind: Secret") && o.contains("name: db"),
+            "{o}"
+        );
+        let o = r(
+            "bootstrapToken:\n  apiServerEndpoint: 10.0.0.10:6443\n  caCertHashes:\n  - sha256:abc",
+        );
+        assert!(
+            o.contains("10.0.0.10:6443") && o.contains("sha256:abc"),
+            "{o}"
+        );
+    }
+}
