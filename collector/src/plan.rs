@@ -217,6 +217,7 @@ pub const LISTINGS: &[(&str, Option<&str>)] = &[
 /// Files that are never copied: presence, size and mode only.
 pub fn is_secret_path(p: &str) -> bool {
     let name = p.rsplit('/').next().unwrap_or(p);
+    let lower = name.to_ascii_lowercase();
     name.ends_with(".key")
         || name.ends_with("-key.pem")
         || name.ends_with("_key")
@@ -225,6 +226,14 @@ pub fn is_secret_path(p: &str) -> bool {
         || name.ends_with("-token")
         || name == "node-token"
         || name.ends_with(".token")
+        // `--token-auth-file` and `--basic-auth-file` CSVs (`token.csv`,
+        // `known_tokens.csv`, `basic_auth.csv`), secret stores and keytabs.
+        || ["token", "secret", "passw", "htpasswd"]
+            .iter()
+            .any(|w| lower.contains(w))
+        || [".csv", ".keytab", ".jks", ".keystore", ".kdbx", ".gpg"]
+            .iter()
+            .any(|x| lower.ends_with(x))
 }
 
 /// Units whose state `systemctl show` records.
@@ -459,6 +468,10 @@ mod tests {
             "/var/lib/rancher/k3s/agent/client-kubelet.key",
             "/etc/rancher/node/password",
             "/var/lib/rancher/k3s/server/token",
+            "/etc/kubernetes/pki/token.csv",
+            "/etc/kubernetes/pki/known_tokens.csv",
+            "/etc/kubernetes/pki/basic_auth.csv",
+            "/etc/kubernetes/pki/encryption-secret.yaml",
         ] {
             assert!(is_secret_path(p), "{p}");
         }

@@ -507,6 +507,9 @@ const SECRET_ENDINGS: &[&str] = &[
     "privatekeyid",
     "connectionstring",
     "wepkey",
+    "creds",
+    "bearer",
+    "requirepass",
 ];
 
 /// True when a key's name says its value is a secret (`K3S_TOKEN`, `vpn-auth`,

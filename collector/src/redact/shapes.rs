@@ -185,30 +185,85 @@ pub(super) fn command_secrets(line: &[u8], from: usize, spans: &mut Spans) {
     }
 }
 
+/// Programs that take a password as a short flag's value: (program, flag,
+/// whether the value may be glued to the flag as in `-pSECRET`).
+const PASSWORD_FLAGS: &[(&[u8], &[u8], bool)] = &[
+    (b"sshpass", b"-p", true),
+    (b"redis-cli", b"-a", false),
+    (b"useradd", b"-p", false),
+    (b"usermod", b"-p", false),
+    (b"mosquitto_pub", b"-P", false),
+    (b"mosquitto_sub", b"-P", false),
+    (b"mosquitto_rr", b"-P", false),
+    (b"ssh-keygen", b"-N", false),
+    (b"ssh-keygen", b"-P", false),
+    (b"openssl", b"-k", false),
+    (b"zip", b"-P", false),
+    (b"unzip", b"-P", false),
+    (b"7z", b"-p", true),
+    (b"7za", b"-p", true),
+];
+
+/// Registry clients whose `login` takes `-p PASSWORD`.
+const LOGINS: &[&[u8]] = &[
+    b"docker", b"nerdctl", b"podman", b"crane", b"helm", b"oras", b"buildah", b"skopeo", b"regctl",
+];
+
+/// The program of a simple command and where its arguments start. Skips
+/// `sudo`, `env` and `NAME=value` prefixes; a unit's
+/// `ExecStart=-/usr/bin/prog` names its program after the `=`.
+fn head<'l>(line: &'l [u8], seg: &[(usize, usize)]) -> Option<(&'l [u8], usize)> {
+    let p = seg.iter().position(|w| {
+        let t = &line[w.0..w.1];
+        let prefix = matches!(t, b"sudo" | b"env" | b"+" | b"$" | b"#");
+        let assign = t.contains(&b'=') && !t.starts_with(b"-") && !t.starts_with(b"Exec");
+        !prefix && !assign
+    })?;
+    let first = &line[seg[p].0..seg[p].1];
+    let first = match first.iter().position(|b| *b == b'=') {
+        Some(i) if first.starts_with(b"Exec") => first[i + 1..].trim_ascii_start(),
+        _ => first,
+    };
+    let skip = first
+        .iter()
+        .take_while(|b| matches!(b, b'-' | b'@' | b'+' | b'!'))
+        .count();
+    Some((program(&first[skip..]), p + 1))
+}
+
 /// One simple command (`seg`, its words); `into_login` when its output is
 /// piped into `chpasswd` or a `--password-stdin` login.
 fn command(line: &[u8], seg: &[(usize, usize)], into_login: bool, spans: &mut Spans) {
     let text = |w: (usize, usize)| &line[w.0..w.1];
-    // Skip `sudo`, `env` and `NAME=value` prefixes.
-    let Some(p) = seg.iter().position(|w| {
-        let t = text(*w);
-        !(matches!(t, b"sudo" | b"env" | b"+" | b"$" | b"#")
-            || t.contains(&b'=') && !t.starts_with(b"-"))
-    }) else {
+    let Some((prog, a)) = head(line, seg) else {
         return;
     };
-    let prog = program(text(seg[p]));
-    let args = &seg[p + 1..];
+    let args = &seg[a..];
     let positional: Vec<(usize, usize)> = args
         .iter()
         .copied()
         .filter(|w| !text(*w).starts_with(b"-"))
         .collect();
+    let nth = |i: usize, spans: &mut Spans| {
+        positional
+            .get(i)
+            .iter()
+            .for_each(|w| push(line, **w, spans));
+    };
+    for (p, flag, glued) in PASSWORD_FLAGS {
+        if *p == prog {
+            flag_value(line, args, flag, *glued, spans);
+        }
+    }
     match prog {
         b"echo" | b"printf" if into_login => positional.iter().for_each(|w| push(line, *w, spans)),
-        b"sshpass" => flag_value(line, args, b"-p", true, spans),
-        b"redis-cli" => flag_value(line, args, b"-a", false, spans),
-        b"useradd" | b"usermod" => flag_value(line, args, b"-p", false, spans),
+        _ if LOGINS.contains(&prog) && positional.iter().any(|w| text(*w) == b"login") => {
+            flag_value(line, args, b"-p", false, spans);
+        }
+        // `ctr pull -u bob:PW`, `etcdctl --user root:PW`: after the colon.
+        b"ctr" | b"crictl" | b"etcdctl" => user_flag(line, args, b':', spans),
+        // `smbclient -U pi%PW`
+        b"smbclient" | b"rpcclient" | b"smbcacls" | b"smbget" => user_flag(line, args, b'%', spans),
         b"mysql" | b"mysqldump" | b"mysqladmin" | b"mariadb" => {
             // `-pSECRET` (a lone `-p` prompts).
             for w in args {
@@ -224,40 +279,51 @@ fn command(line: &[u8], seg: &[(usize, usize)], into_login: bool, spans: &mut Sp
                 t.starts_with(b"-") && !t.starts_with(b"--") && t.contains(&b'b')
             });
             if batch && positional.len() >= 2 {
-                push(line, positional[positional.len() - 1], spans);
+                nth(positional.len() - 1, spans);
             }
         }
+        // `cloudflared service install TOKEN`
         b"cloudflared" => {
-            // `cloudflared service install TOKEN`
             if let Some(i) = positional.iter().position(|w| text(*w) == b"install") {
-                positional
-                    .get(i + 1)
-                    .iter()
-                    .for_each(|w| push(line, **w, spans));
+                nth(i + 1, spans);
             }
         }
-        b"wpa_passphrase" => positional
-            .get(1)
-            .iter()
-            .for_each(|w| push(line, **w, spans)),
+        b"wpa_passphrase" => nth(1, spans),
         // `imager_custom set_wlan [-h] [-p] SSID PASS [COUNTRY]`
         b"imager_custom" if positional.first().map(|w| text(*w)) == Some(b"set_wlan") => {
-            positional
-                .get(2)
-                .iter()
-                .for_each(|w| push(line, **w, spans));
+            nth(2, spans);
         }
+        // `nmcli dev wifi connect SSID password PW`, `wifi-sec.psk PW`.
         b"nmcli" => {
-            // `nmcli dev wifi connect SSID password PW`, `wifi-sec.psk PW`.
             for (i, w) in args.iter().enumerate() {
                 if secret_name(text(*w)) {
-                    if let Some(v) = args.get(i + 1) {
-                        push(line, *v, spans);
-                    }
+                    args.get(i + 1).iter().for_each(|v| push(line, **v, spans));
                 }
             }
         }
         _ => {}
+    }
+}
+
+/// `-u USER:PW` / `--user USER:PW` / `--user=USER:PW`: the part after `sep`.
+fn user_flag(line: &[u8], args: &[(usize, usize)], sep: u8, spans: &mut Spans) {
+    for (i, w) in args.iter().enumerate() {
+        let t = &line[w.0..w.1];
+        if matches!(t, b"-u" | b"-U" | b"--user") {
+            args.get(i + 1)
+                .iter()
+                .for_each(|v| after(line, **v, sep, spans));
+        } else if t.starts_with(b"--user=") {
+            after(line, (w.0 + 7, w.1), sep, spans);
+        }
+    }
+}
+
+/// The part of a word after `sep` (`bob:PW`), if any.
+fn after(line: &[u8], w: (usize, usize), sep: u8, spans: &mut Spans) {
+    let (s, e) = unquote(line, w);
+    if let Some(i) = line[s..e].iter().position(|b| *b == sep) {
+        push(line, (s + i + 1, e), spans);
     }
 }
 
@@ -297,9 +363,69 @@ pub(super) fn netrc_password(line: &[u8], from: usize, netrc: bool, spans: &mut 
     starts
 }
 
-/// PuTTY `.ppk` files: `Private-Lines: N` announces N lines of key.
-pub(super) fn ppk_private_lines(line: &[u8]) -> Option<u32> {
+/// Config keywords that take a secret as their one argument.
+const SECRET_KEYWORDS: &[&[u8]] = &[
+    b"requirepass",
+    b"masterauth",
+    b"rocommunity",
+    b"rwcommunity",
+    b"rocommunity6",
+    b"rwcommunity6",
+    b"PSK",
+    b"EAP",
+    b"XAUTH",
+];
+
+/// Config files of the `keyword VALUE` kind: a secret-named identifier
+/// (`auth_pass`, `insecure-password`, `requirepass`, ipsec `: PSK "..."`)
+/// followed by the line's last word. Plain words (`password kubelet`) are prose.
+pub(super) fn keyword_value(line: &[u8], from: usize, spans: &mut Spans) {
+    let ws = words(line, from);
+    let text = |w: (usize, usize)| &line[w.0..w.1];
+    for (i, k) in ws.iter().enumerate() {
+        let t = text(*k);
+        let Some(v) = ws.get(i + 1) else {
+            break;
+        };
+        let named = i + 2 == ws.len()
+            && !t.starts_with(b"-")
+            && secret_name(t)
+            && t.iter().any(|b| matches!(b, b'_' | b'-'))
+            && !t.iter().any(|b| matches!(b, b'=' | b':' | b'"' | b'\''));
+        if (named || SECRET_KEYWORDS.contains(&t)) && !is_sep(text(*v)) {
+            push(line, *v, spans);
+        }
+    }
+}
+
+/// YAML in a JSON string (`"manifest":"kind: Secret\ndata:\n  pw: X\n"`):
+/// the values of the escaped lines under `data:`/`stringData:` from `j` on.
+pub(super) fn escaped_data_map(line: &[u8], mut j: usize, spans: &mut Spans) {
+    while line[j..].starts_with(b"\\n  ") {
+        j += 2;
+        let Some(c) = line[j..].windows(2).position(|w| w == b": ") else {
+            return;
+        };
+        let vs = j + c + 2;
+        let ve = vs
+            + line[vs..]
+                .iter()
+                .take_while(|b| !matches!(b, b'\\' | b'"'))
+                .count();
+        if ve > vs {
+            spans.push((vs, ve, false));
+        }
+        j = ve;
+    }
+}
+
+/// Lines that announce whole lines of secret after them: PuTTY `.ppk`
+/// `Private-Lines: N`, OpenVPN's inline `<auth-user-pass>` (user, password).
+pub(super) fn secret_lines(line: &[u8]) -> Option<u32> {
     let t = line.trim_ascii();
+    if t == b"<auth-user-pass>" {
+        return Some(2);
+    }
     let rest = t.strip_prefix(b"Private-Lines:")?;
     let n: u32 = std::str::from_utf8(rest.trim_ascii()).ok()?.parse().ok()?;
     Some(n.min(256))
@@ -396,5 +522,43 @@ mod tests {
             o.contains("10.0.0.10:6443") && o.contains("sha256:abc"),
             "{o}"
         );
+    }
+
+    #[test]
+    fn logins_config_keywords_and_cut_records() {
+        let cases = [
+            "docker login -u bob -p Zq1value r.local",
+            "nerdctl login --username bob -p Zq1value r.local",
+            "skopeo copy --src-creds bob:Zq1value docker://a docker://b",
+            "podman pull --creds bob:Zq1value r/x",
+            "ctr images pull --user bob:Zq1value r/x",
+            "etcdctl --user root:Zq1value get /",
+            "curl --oauth2-bearer Zq1value https://h",
+            "smbclient //nas/x -U pi%Zq1value",
+            "mosquitto_pub -h h -u u -P Zq1value -t t",
+            "ssh-keygen -t ed25519 -N 'Zq1value' -f k",
+            "ExecStartPre=-/usr/bin/mysql -uroot -pZq1value -e 'select 1'",
+            "    auth_pass Zq1value",
+            "    user admin insecure-password Zq1value",
+            "requirepass Zq1value",
+            "rocommunity Zq1value default",
+            "10.0.0.1 10.0.0.2 : PSK 'Zq1value'",
+            "<auth-user-pass>\npi\nZq1value\n</auth-user-pass>",
+            "-----BEGIN OpenVPN Static key V1-----\n0123456789abcdefZq1value\n-----END OpenVPN Static key V1-----",
+            "{\"manifest\":\"kind: Secret\\ndata:\\n  pw: Zq1value\\n\"}",
+            "2026-11-24T05:50:01.1Z stderr P x] using --token=Zq1val\n2026-11-24T05:50:01.2Z stderr F Zq1rest tail",
+            "2026-11-24T05:50:01.1Z stderr P x] using --token\n2026-11-24T05:50:01.2Z stderr F =Zq1value tail",
+        ];
+        for c in cases {
+            let o = r(c);
+            assert!(!o.contains("Zq1"), "{c}\n -> {o}");
+        }
+        for c in [
+            "docker run -u 1000:1000 -p 8080:80 nginx",
+            "client-key-data: >-",
+            "ctr images pull --user bob r/x",
+        ] {
+            assert_eq!(r(c), c);
+        }
     }
 }

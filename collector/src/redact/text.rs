@@ -47,6 +47,9 @@ enum Pending {
     Map(usize, bool),
     /// This many whole lines are key material (PuTTY `Private-Lines: N`).
     Lines(u32),
+    /// A value ran to the end of a CRI partial record (`stdout P`): the
+    /// next record's message starts with the rest of it.
+    Rest,
 }
 
 #[derive(Default)]
@@ -164,7 +167,11 @@ fn find_marker(line: &[u8], word: &[u8]) -> Option<(usize, usize)> {
             .position(|b| *b == b'-' || *b == b'\n')
             .unwrap_or(after.len());
         let label = &after[..label_end.min(80)];
-        if find(label, b"PRIVATE").is_none() && find(label, b"ENCRYPTED").is_none() {
+        // OpenVPN's `Static key V1` (tls-auth, tls-crypt) is a shared secret.
+        if find(label, b"PRIVATE").is_none()
+            && find(label, b"ENCRYPTED").is_none()
+            && find(label, b"Static key").is_none()
+        {
             continue;
         }
         let mut e = from + label_end;
@@ -687,8 +694,21 @@ impl Redactor {
                 }
                 Some(line.len())
             }
+            Pending::Rest => {
+                self.pending = Pending::None;
+                let v = line.len() - message(line).len();
+                let e = token_end(line, v, false);
+                if e > v {
+                    spans.push((v, e, false));
+                }
+                Some(e)
+            }
         };
         self.find_spans(line, start_at.unwrap_or(0), continued, &mut spans);
+        let end = trim_end_len(line);
+        if self.pending == Pending::None && spans.iter().any(|x| x.1 == end) && cri_partial(line) {
+            self.pending = Pending::Rest;
+        }
         spans.sort();
         let mut last = 0;
         for (s, e, quote) in spans {
@@ -723,7 +743,11 @@ impl Redactor {
         let msg = message(line);
         let off = line.len() - msg.len();
         let lead = msg.iter().take_while(|b| is_space(**b)).count();
-        let v = off + lead;
+        let mut v = off + lead;
+        // `--token` ended a CRI partial record: `=VALUE` starts the next one.
+        if matches!(line.get(v), Some(b'=' | b':')) {
+            v += 1;
+        }
         if matches!(line.get(v), Some(b'-' | b'#')) {
             return None;
         }
@@ -904,7 +928,7 @@ impl Redactor {
                 continue;
             }
             let flag = w.starts_with(b"-");
-            if self.secret_map(line, s, e, first, continued) {
+            if !continued && self.secret_map(line, (s, e), first) {
                 i = n;
                 continue;
             }
@@ -951,7 +975,13 @@ impl Redactor {
         if shapes::netrc_password(line, msg_at, self.netrc, spans) {
             self.netrc = true;
         }
-        if let Some(n) = shapes::ppk_private_lines(line) {
+        shapes::keyword_value(line, msg_at, spans);
+        let mut at = from;
+        while let Some(p) = find_ci(&line[at..], b"data:\\n  ") {
+            shapes::escaped_data_map(line, at + p + 5, spans);
+            at += p + 5;
+        }
+        if let Some(n) = shapes::secret_lines(line) {
             self.pending = Pending::Lines(n);
         }
     }
@@ -960,12 +990,12 @@ impl Redactor {
     /// mapping on the next lines (YAML, or JSON `"data": {`): every value
     /// below is withheld. On one JSON line, `data` of a `"kind":"Secret"`
     /// counts as secret-named.
-    fn secret_map(&mut self, line: &[u8], s: usize, e: usize, first: usize, cont: bool) -> bool {
+    fn secret_map(&mut self, line: &[u8], (s, e): (usize, usize), first: usize) -> bool {
         let w = &line[s..e];
         if !(w.eq_ignore_ascii_case(b"data") || w.eq_ignore_ascii_case(b"stringdata")) {
             return false;
         }
-        if cont || !starts_line(line, first, s) {
+        if !starts_line(line, first, s) {
             return false;
         }
         let Some(sep) = separator(line, e, false) else {
@@ -1065,6 +1095,12 @@ impl Redactor {
             self.pending = Pending::Token;
         }
     }
+}
+
+/// A CRI log record cut by the runtime (`... stdout P msg`).
+fn cri_partial(line: &[u8]) -> bool {
+    let head = &line[..line.len().min(64)];
+    find(head, b" stdout P ").is_some() || find(head, b" stderr P ").is_some()
 }
 
 /// Values that are never secrets: empty, a variable, a marker, null, booleans.
