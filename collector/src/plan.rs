@@ -226,14 +226,14 @@ pub fn is_secret_path(p: &str) -> bool {
         || name.ends_with("-token")
         || name == "node-token"
         || name.ends_with(".token")
-        // `--token-auth-file` and `--basic-auth-file` CSVs (`token.csv`,
-        // `known_tokens.csv`, `basic_auth.csv`), secret stores and keytabs.
-        || ["token", "secret", "passw", "htpasswd"]
-            .iter()
-            .any(|w| lower.contains(w))
         || [".csv", ".keytab", ".jks", ".keystore", ".kdbx", ".gpg"]
             .iter()
             .any(|x| lower.ends_with(x))
+        // Named for a secret and read as free text: the `--token-auth-file`
+        // (`known_tokens.txt`), a `secrets` file, an `htpasswd`. Structured
+        // files (`config.yaml.d/10-token.yaml`) fail closed by themselves.
+        || (["token", "secret", "passw"].iter().any(|w| lower.contains(w))
+            && crate::redact::format_for_path(p) == crate::redact::Format::Text)
 }
 
 /// Units whose state `systemctl show` records.
@@ -471,7 +471,8 @@ mod tests {
             "/etc/kubernetes/pki/token.csv",
             "/etc/kubernetes/pki/known_tokens.csv",
             "/etc/kubernetes/pki/basic_auth.csv",
-            "/etc/kubernetes/pki/encryption-secret.yaml",
+            "/etc/kubernetes/pki/known_tokens.txt",
+            "/etc/nginx/htpasswd",
         ] {
             assert!(is_secret_path(p), "{p}");
         }
@@ -479,6 +480,7 @@ mod tests {
             "/etc/kubernetes/pki/ca.crt",
             "/var/lib/kubelet/pki/kubelet-client-current.pem",
             "/etc/kubernetes/kubelet.conf",
+            "/etc/rancher/k3s/config.yaml.d/10-token.yaml",
         ] {
             assert!(!is_secret_path(p), "{p}");
         }

@@ -391,7 +391,8 @@ pub(super) fn keyword_value(line: &[u8], from: usize, spans: &mut Spans) {
             && !t.starts_with(b"-")
             && secret_name(t)
             && t.iter().any(|b| matches!(b, b'_' | b'-'))
-            && !t.iter().any(|b| matches!(b, b'=' | b':' | b'"' | b'\''));
+            && t.iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
         if (named || SECRET_KEYWORDS.contains(&t)) && !is_sep(text(*v)) {
             push(line, *v, spans);
         }
@@ -556,6 +557,7 @@ mod tests {
         for c in [
             "docker run -u 1000:1000 -p 8080:80 nginx",
             "client-key-data: >-",
+            "[bootstrap-token] Configured RBAC",
             "ctr images pull --user bob r/x",
         ] {
             assert_eq!(r(c), c);
