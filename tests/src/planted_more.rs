@@ -238,6 +238,15 @@ fn journal_lines(m: &mut M, public: &mut Public, pre: &str) -> String {
     let ya29 = format!("ya29.{}", m.g.secret(40));
     m.add("journal: Google OAuth access token ya29.", &ya29);
     let shadow = m.hash("journal: shadow line yescrypt", "y");
+    let sudo = m.s("journal: sudo log COMMAND=/usr/bin/sshpass -p", 12);
+    let short = format!("pw{}", m.g.from(b"abcdefghijkmnopqrstuvwxyz", 6));
+    m.add("journal: short password after 'password:' in prose", &short);
+    let dollar = format!("${}!", m.g.secret(10));
+    m.add("journal: password=$... (a value, not a variable)", &dollar);
+    public.push((
+        "journal: sudo PWD".into(),
+        "PWD=/home/pi ; USER=root".into(),
+    ));
     public.push((
         "journal: Azure blob host".into(),
         "https://acct.blob.core.windows.net/c/k3s".into(),
@@ -249,7 +258,10 @@ fn journal_lines(m: &mut M, public: &mut Public, pre: &str) -> String {
          {pre}GET https://storage.googleapis.com/b/o?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Signature={gsig} 200\n\
          {pre}< Set-Cookie: session={cookie}; Path=/; HttpOnly\n\
          {pre}using Google access token {ya29}\n\
-         {pre}pi:{shadow}:19700:0:99999:7:::\n"
+         {pre}pi:{shadow}:19700:0:99999:7:::\n\
+         {pre}     pi : TTY=pts/0 ; PWD=/home/pi ; USER=root ; COMMAND=/usr/bin/sshpass -p {sudo} ssh pi@10.0.0.22\n\
+         {pre}msg=\"db connect\" password: {short} host=10.0.0.30\n\
+         {pre}DB_PASSWORD=\"{dollar}\" ./migrate\n"
     )
 }
 

@@ -211,17 +211,18 @@ const LOGINS: &[&[u8]] = &[
 
 /// The program of a simple command and where its arguments start. Skips
 /// `sudo`, `env` and `NAME=value` prefixes; a unit's
-/// `ExecStart=-/usr/bin/prog` names its program after the `=`.
+/// `ExecStart=-/usr/bin/prog` and sudo's log `COMMAND=/usr/bin/prog` name
+/// their program after the `=`.
 fn head<'l>(line: &'l [u8], seg: &[(usize, usize)]) -> Option<(&'l [u8], usize)> {
     let p = seg.iter().position(|w| {
         let t = &line[w.0..w.1];
         let prefix = matches!(t, b"sudo" | b"env" | b"+" | b"$" | b"#");
-        let assign = t.contains(&b'=') && !t.starts_with(b"-") && !t.starts_with(b"Exec");
+        let assign = t.contains(&b'=') && !t.starts_with(b"-") && !runs(t);
         !prefix && !assign
     })?;
     let first = &line[seg[p].0..seg[p].1];
     let first = match first.iter().position(|b| *b == b'=') {
-        Some(i) if first.starts_with(b"Exec") => first[i + 1..].trim_ascii_start(),
+        Some(i) if runs(first) => first[i + 1..].trim_ascii_start(),
         _ => first,
     };
     let skip = first
@@ -229,6 +230,11 @@ fn head<'l>(line: &'l [u8], seg: &[(usize, usize)]) -> Option<(&'l [u8], usize)>
         .take_while(|b| matches!(b, b'-' | b'@' | b'+' | b'!'))
         .count();
     Some((program(&first[skip..]), p + 1))
+}
+
+/// `ExecStart=...`, `COMMAND=...`: a command line follows the `=`.
+fn runs(t: &[u8]) -> bool {
+    t.starts_with(b"Exec") || t.starts_with(b"COMMAND=") || t.starts_with(b"CMD=")
 }
 
 /// One simple command (`seg`, its words); `into_login` when its output is
@@ -559,6 +565,31 @@ mod tests {
             "client-key-data: >-",
             "[bootstrap-token] Configured RBAC",
             "ctr images pull --user bob r/x",
+        ] {
+            assert_eq!(r(c), c);
+        }
+    }
+
+    #[test]
+    fn short_passwords_dollar_values_and_sudo_commands() {
+        let cases = [
+            "Nov 24 pi app[1]: login with password: rasp",
+            "Nov 24 pi app[1]: msg=\"db\" password: hunter2 host=db",
+            "password=$3cr3t!x",
+            "password: $ecret99",
+            "Nov 24 pi sudo[1]: pi : TTY=pts/0 ; PWD=/home/pi ; USER=root ; COMMAND=/usr/bin/sshpass -p hunter22 ssh pi@h",
+        ];
+        for c in cases {
+            let o = r(c);
+            for s in ["rasp", "hunter2", "3cr3t", "ecret99"] {
+                assert!(!o.contains(s), "{c}\n -> {o}");
+            }
+        }
+        for c in [
+            "token: ${K3S_TOKEN}",
+            "password=$DB_PASSWORD",
+            "failed to get token: Unauthorized",
+            "Nov 24 pi sudo[1]: pi : TTY=pts/0 ; PWD=/home/pi ; USER=root ; COMMAND=/usr/bin/k3s check-config",
         ] {
             assert_eq!(r(c), c);
         }

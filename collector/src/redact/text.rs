@@ -1048,21 +1048,28 @@ impl Redactor {
         if !plausible(v) {
             return Some((vs, vs, next, false));
         }
-        // Prose: `failed to get token: Unauthorized` keeps its word.
+        // Prose: `failed to get token: Unauthorized` keeps its word; after a
+        // password's name (`password: raspberry`) the word is the password.
+        let nw = super::allow::norm(w);
+        let password = ["password", "passwd", "passphrase", "pwd", "pass"]
+            .iter()
+            .any(|p| nw.ends_with(p));
         if sep.colon
             && !at_start
             && !sep.quoted_key
             && !flag
             && enclosing.is_none()
             && !whole_header
+            && !password
         {
             let digits = v.iter().any(u8::is_ascii_digit);
             if !(v.len() >= 20 || (v.len() >= 8 && digits)) {
                 return Some((vs, vs, next, false));
             }
         }
-        // `client-key: /var/lib/...` and `--token-file`-like paths are not secrets.
-        if v.starts_with(b"/") && !sep.eq && super::allow::norm(w).ends_with("key") {
+        // `client-key: /var/lib/...` and `--token-file`-like paths are not
+        // secrets, nor is sudo's `PWD=/home/pi`.
+        if v.starts_with(b"/") && (!sep.eq && nw.ends_with("key") || w == b"PWD") {
             return Some((vs, vs, next, false));
         }
         Some((vs, ve, next, quote))
@@ -1107,7 +1114,7 @@ fn cri_partial(line: &[u8]) -> bool {
 fn plausible(v: &[u8]) -> bool {
     let t = trim(v);
     !(t.is_empty()
-        || t.starts_with(b"$")
+        || variable(t)
         || t.starts_with(b"<redacted")
         || t.starts_with(b"REDACTED")
         || t.eq_ignore_ascii_case(b"null")
@@ -1117,6 +1124,22 @@ fn plausible(v: &[u8]) -> bool {
         || t == b"\"\""
         || t == b"''"
         || t.iter().all(|b| *b == b'*'))
+}
+
+/// A shell variable, not a value: `${X}`, `$(cmd)`, `$NAME` (upper case).
+/// `$3cr3t!` and `$ecret` are values.
+fn variable(t: &[u8]) -> bool {
+    match t {
+        [b'$', b'{' | b'(', ..] => true,
+        [b'$', rest @ ..] => {
+            let id = rest
+                .iter()
+                .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+                .count();
+            id > 0 && !rest[0].is_ascii_digit() && (id == rest.len() || !is_word(rest[id]))
+        }
+        _ => false,
+    }
 }
 
 fn trim_end(line: &[u8], mut e: usize) -> usize {
