@@ -154,6 +154,23 @@ fn shell_and_clients(m: &mut M, public: &mut Public, extra: &Path) -> Vec<PathBu
     line(m, "history: openssl -k", 16, &|s| {
         format!("openssl enc -d -aes-256-cbc -k {s} -in backup.enc")
     });
+    line(
+        m,
+        "history: ssh ... \"echo pi:pw | sudo chpasswd\"",
+        14,
+        &|s| format!("ssh pi@10.0.0.22 \"echo pi:{s} | sudo chpasswd\""),
+    );
+    line(m, "history: Slack webhook URL path", 24, &|s| {
+        format!(
+            "curl -X POST -d @msg.json https://hooks.slack.com/services/T0A1B2C3D/B0A1B2C3D/{s}"
+        )
+    });
+    line(m, "history: Telegram bot token in URL path", 35, &|s| {
+        format!("curl -s \"https://api.telegram.org/bot123456789:{s}/sendMessage?chat_id=42\"")
+    });
+    line(m, "history: MQTT_PW= (a *_PW variable)", 14, &|s| {
+        format!("MQTT_PW={s} ./notify.sh")
+    });
     public.push((
         "history: program and user".into(),
         "docker login -u bob --password-stdin registry.local:5000".into(),
@@ -190,7 +207,18 @@ fn shell_and_clients(m: &mut M, public: &mut Public, extra: &Path) -> Vec<PathBu
     let sec = extra.join("secret.json");
     fs::write(&sec, format!("{{\n    \"apiVersion\": \"v1\",\n    \"data\": {{\n        \"DB_URL\": \"{d1}\",\n        \"config.json\": \"{d1}x\"\n    }},\n    \"stringData\": {{\n        \"extra\": \"{d2}\"\n    }},\n    \"kind\": \"Secret\",\n    \"metadata\": {{\n        \"name\": \"flannel-token-x7k2p\"\n    }}\n}}\n")).unwrap();
     public.push(("Secret keys".into(), "\"DB_URL\": ".into()));
-    vec![hist, netrc, ovpn, keys, sec]
+    let cred = m.s("k3s server/cred/passwd CSV (token,node,node,group)", 32);
+    let passwd = extra.join("cred-passwd");
+    fs::write(
+        &passwd,
+        format!(
+            "{cred},node,node,k3s:agent\n{}0,server,server,k3s:server\n",
+            m.g.hex(32)
+        ),
+    )
+    .unwrap();
+    public.push(("cred CSV group".into(), ",node,node,k3s:agent".into()));
+    vec![hist, netrc, ovpn, keys, sec, passwd]
 }
 
 /// Files the collector reads by path.

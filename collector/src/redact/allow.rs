@@ -510,6 +510,11 @@ const SECRET_ENDINGS: &[&str] = &[
     "creds",
     "bearer",
     "requirepass",
+    "passwordhash",
+    "pwdhash",
+    "passhash",
+    "privkey",
+    "nlpriv",
 ];
 
 /// True when a key's name says its value is a secret (`K3S_TOKEN`, `vpn-auth`,
@@ -531,9 +536,24 @@ pub fn secret_name(key: &[u8]) -> bool {
     }
     raw == b"pass"
         || raw == b"sig"
+        || raw == b"pw"
+        || raw.ends_with(b"_pw")
+        || raw.ends_with(b"-pw")
+        || env_key(key)
         || raw.ends_with(b"_pass")
         || raw.ends_with(b"-pass")
         || n.contains("datastoreendpoint")
+}
+
+/// An environment variable named `*_KEY` (`APP_KEY`, `HMAC_KEY`), upper
+/// case as environment variables are; not `*PUBLIC_KEY`/`*_PUBKEY`.
+fn env_key(key: &[u8]) -> bool {
+    key.len() > 4
+        && key.ends_with(b"_KEY")
+        && key
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+        && !key.ends_with(b"PUBLIC_KEY")
 }
 
 /// Whether a structured value under `key` (with `parents`, outermost first) is kept.

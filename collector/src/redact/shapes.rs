@@ -158,8 +158,23 @@ fn push(line: &[u8], w: (usize, usize), spans: &mut Spans) {
 
 /// Passwords given to commands by position, by a short flag or on a pipe.
 pub(super) fn command_secrets(line: &[u8], from: usize, spans: &mut Spans) {
+    command_secrets_in(line, from, 2, spans);
+}
+
+/// The commands in `line[from..]`, and (`depth` levels down) in quoted
+/// words that are command lines themselves: `bash -c "echo pi:pw | chpasswd"`,
+/// `ssh pi@h 'sshpass -p pw ...'`.
+fn command_secrets_in(line: &[u8], from: usize, depth: u8, spans: &mut Spans) {
     let ws = words(line, from);
     let text = |w: (usize, usize)| &line[w.0..w.1];
+    if depth > 0 {
+        for w in &ws {
+            let (s, e) = unquote(line, *w);
+            if (s, e) != *w && line[s..e].contains(&b' ') {
+                command_secrets_in(&line[..e], s, depth - 1, spans);
+            }
+        }
+    }
     let piped = ws.iter().any(|w| {
         let t = text(*w);
         program(t) == b"chpasswd" || t.ends_with(b"password-stdin") || t == b"--stdin"
@@ -426,6 +441,55 @@ pub(super) fn escaped_data_map(line: &[u8], mut j: usize, spans: &mut Spans) {
     }
 }
 
+/// Tokens in URL paths: Slack and Discord webhooks, Telegram bot tokens.
+const PATH_TOKENS: &[&[u8]] = &[
+    b"hooks.slack.com/services/",
+    b"hooks.slack.com/workflows/",
+    b"/api/webhooks/",
+    b"api.telegram.org/bot",
+];
+
+pub(super) fn url_path_tokens(line: &[u8], from: usize, spans: &mut Spans) {
+    for m in PATH_TOKENS {
+        let mut at = from;
+        while let Some(p) = line[at..].windows(m.len()).position(|w| w == *m) {
+            let s = at + p + m.len();
+            let e = s + line[s..]
+                .iter()
+                .take_while(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'/' | b':' | b'_' | b'-' | b'.')
+                })
+                .count();
+            if e - s >= 8 {
+                spans.push((s, e, false));
+            }
+            at = s;
+        }
+    }
+}
+
+/// `--token-auth-file` and k3s `cred/passwd` lines: `TOKEN,user,uid[,...]`
+/// (the token field first, two or more fields after it).
+pub(super) fn token_csv(line: &[u8], spans: &mut Spans) {
+    let t = line.trim_ascii_end();
+    let Some(c) = t.iter().position(|b| *b == b',') else {
+        return;
+    };
+    let first = &t[..c];
+    let fields = t.iter().filter(|b| **b == b',').count() + 1;
+    let tokenish = first
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let digit = first.iter().any(u8::is_ascii_digit);
+    if fields >= 3
+        && tokenish
+        && (first.len() >= 16 || first.len() >= 8 && digit)
+        && !t.contains(&b' ')
+    {
+        spans.push((0, c, false));
+    }
+}
+
 /// Lines that announce whole lines of secret after them: PuTTY `.ppk`
 /// `Private-Lines: N`, OpenVPN's inline `<auth-user-pass>` (user, password).
 pub(super) fn secret_lines(line: &[u8]) -> Option<u32> {
@@ -590,6 +654,34 @@ mod tests {
             "password=$DB_PASSWORD",
             "failed to get token: Unauthorized",
             "Nov 24 pi sudo[1]: pi : TTY=pts/0 ; PWD=/home/pi ; USER=root ; COMMAND=/usr/bin/k3s check-config",
+        ] {
+            assert_eq!(r(c), c);
+        }
+    }
+
+    #[test]
+    fn nested_commands_url_paths_and_token_csvs() {
+        let cases = [
+            "ssh pi@10.0.0.21 \"echo pi:Zq1value | sudo chpasswd\"",
+            "bash -c 'sshpass -p Zq1value ssh pi@h uptime'",
+            "curl -X POST https://hooks.slack.com/services/T0000/B0000/Zq1value",
+            "curl https://discord.com/api/webhooks/1234567890/Zq1value",
+            "curl \"https://api.telegram.org/bot123456789:Zq1value/sendMessage\"",
+            "Zq1value0123456789,kubelet-bootstrap,10001,\"system:bootstrappers\"",
+            "MQTT_PW=Zq1value",
+            "APP_KEY=base64:Zq1value",
+            "PASSWORD_HASH=5f4dcc3bZq1value",
+            "\"_machinekey\": \"privkey:Zq1value0123456789abcdef\"",
+        ];
+        for c in cases {
+            let o = r(c);
+            assert!(!o.contains("Zq1"), "{c}\n -> {o}");
+        }
+        for c in [
+            "name,namespace,ready",
+            "console=serial0,115200 console=tty1 root=PARTUUID=6c586e13-02 rootwait",
+            "WG_PUBLIC_KEY=abcdefgh",
+            "curl https://api.telegram.org/",
         ] {
             assert_eq!(r(c), c);
         }

@@ -976,6 +976,10 @@ impl Redactor {
             self.netrc = true;
         }
         shapes::keyword_value(line, msg_at, spans);
+        shapes::url_path_tokens(line, from, spans);
+        if from == 0 {
+            shapes::token_csv(line, spans);
+        }
         let mut at = from;
         while let Some(p) = find_ci(&line[at..], b"data:\\n  ") {
             shapes::escaped_data_map(line, at + p + 5, spans);
