@@ -231,7 +231,7 @@ const LOGINS: &[&[u8]] = &[
 fn head<'l>(line: &'l [u8], seg: &[(usize, usize)]) -> Option<(&'l [u8], usize)> {
     let p = seg.iter().position(|w| {
         let t = &line[w.0..w.1];
-        let prefix = matches!(t, b"sudo" | b"env" | b"+" | b"$" | b"#");
+        let prefix = matches!(t, b"sudo" | b"env" | b"+" | b"-" | b"$" | b"#");
         let assign = t.contains(&b'=') && !t.starts_with(b"-") && !runs(t);
         !prefix && !assign
     })?;
@@ -368,7 +368,8 @@ fn flag_value(line: &[u8], args: &[(usize, usize)], flag: &[u8], glued: bool, sp
 pub(super) fn netrc_password(line: &[u8], from: usize, netrc: bool, spans: &mut Spans) -> bool {
     let ws = words(line, from);
     let text = |w: (usize, usize)| &line[w.0..w.1];
-    let starts = ws.first().is_some_and(|w| text(*w) == b"machine") && ws.len() >= 2;
+    let lead = usize::from(ws.first().is_some_and(|w| text(*w) == b"-"));
+    let starts = ws.get(lead).is_some_and(|w| text(*w) == b"machine") && ws.len() >= lead + 2;
     let netrc = netrc || ws.iter().any(|w| text(*w) == b"machine");
     if !netrc {
         return false;
@@ -470,8 +471,11 @@ pub(super) fn url_path_tokens(line: &[u8], from: usize, spans: &mut Spans) {
 
 /// `--token-auth-file` and k3s `cred/passwd` lines: `TOKEN,user,uid[,...]`
 /// (the token field first, two or more fields after it).
-pub(super) fn token_csv(line: &[u8], spans: &mut Spans) {
-    let t = line.trim_ascii_end();
+pub(super) fn token_csv(line: &[u8], mut at: usize, spans: &mut Spans) {
+    if line[at..].starts_with(b"- ") {
+        at += 2;
+    }
+    let t = line[at..].trim_ascii_end();
     let Some(c) = t.iter().position(|b| *b == b',') else {
         return;
     };
@@ -486,7 +490,7 @@ pub(super) fn token_csv(line: &[u8], spans: &mut Spans) {
         && (first.len() >= 16 || first.len() >= 8 && digit)
         && !t.contains(&b' ')
     {
-        spans.push((0, c, false));
+        spans.push((at, at + c, false));
     }
 }
 
@@ -494,6 +498,7 @@ pub(super) fn token_csv(line: &[u8], spans: &mut Spans) {
 /// `Private-Lines: N`, OpenVPN's inline `<auth-user-pass>` (user, password).
 pub(super) fn secret_lines(line: &[u8]) -> Option<u32> {
     let t = line.trim_ascii();
+    let t = t.strip_prefix(b"- ").unwrap_or(t);
     if t == b"<auth-user-pass>" {
         return Some(2);
     }

@@ -688,7 +688,8 @@ impl Redactor {
                         _ => Pending::Lines(left - 1),
                     };
                 }
-                let s = line.iter().position(|b| !is_space(*b)).unwrap_or(e);
+                let off = line.len() - message(line).len();
+                let s = off + line[off..].iter().position(|b| !is_space(*b)).unwrap_or(0);
                 if e > s {
                     spans.push((s, e, false));
                 }
@@ -978,14 +979,16 @@ impl Redactor {
         shapes::keyword_value(line, msg_at, spans);
         shapes::url_path_tokens(line, from, spans);
         if from == 0 {
-            shapes::token_csv(line, spans);
+            let msg = line.len() - message(line).len();
+            let lead = line[msg..].iter().take_while(|b| is_space(**b)).count();
+            shapes::token_csv(line, msg + lead, spans);
         }
         let mut at = from;
         while let Some(p) = find_ci(&line[at..], b"data:\\n  ") {
             shapes::escaped_data_map(line, at + p + 5, spans);
             at += p + 5;
         }
-        if let Some(n) = shapes::secret_lines(line) {
+        if let Some(n) = shapes::secret_lines(message(line)) {
             self.pending = Pending::Lines(n);
         }
     }
@@ -999,7 +1002,10 @@ impl Redactor {
         if !(w.eq_ignore_ascii_case(b"data") || w.eq_ignore_ascii_case(b"stringdata")) {
             return false;
         }
-        if !starts_line(line, first, s) {
+        // At the line's start, or at a log message's start.
+        let off = line.len() - message(line).len();
+        let in_msg = off > 0 && s >= off && starts_line(&line[off..], 0, s - off);
+        if !starts_line(line, first, s) && !in_msg {
             return false;
         }
         let Some(sep) = separator(line, e, false) else {
@@ -1009,11 +1015,12 @@ impl Redactor {
         if !sep.colon || !(rest.is_empty() || rest == b"{") {
             return false;
         }
-        let indent = line
+        let base = if in_msg { &line[off..] } else { line };
+        let indent = base
             .iter()
             .take_while(|b| matches!(b, b' ' | b'\t'))
             .count();
-        self.pending = Pending::Map(indent, false);
+        self.pending = Pending::Map(indent, in_msg);
         true
     }
 
