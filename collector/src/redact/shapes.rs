@@ -624,6 +624,7 @@ mod tests {
             "{\"manifest\":\"kind: Secret\\ndata:\\n  pw: Zq1value\\n\"}",
             "2026-11-24T05:50:01.1Z stderr P x] using --token=Zq1val\n2026-11-24T05:50:01.2Z stderr F Zq1rest tail",
             "2026-11-24T05:50:01.1Z stderr P x] using --token\n2026-11-24T05:50:01.2Z stderr F =Zq1value tail",
+            "2026-11-24T05:50:01.1Z stderr P x] token=abcdefgh\n2026-11-24T05:50:01.2Z stderr F --token Zq1value",
         ];
         for c in cases {
             let o = r(c);

@@ -702,7 +702,8 @@ impl Redactor {
                 if e > v {
                     spans.push((v, e, false));
                 }
-                Some(e)
+                // Scan the withheld word too: it may be a key (`--token`).
+                Some(v)
             }
         };
         self.find_spans(line, start_at.unwrap_or(0), continued, &mut spans);
