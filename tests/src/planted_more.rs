@@ -207,6 +207,23 @@ fn shell_and_clients(m: &mut M, public: &mut Public, extra: &Path) -> Vec<PathBu
     let sec = extra.join("secret.json");
     fs::write(&sec, format!("{{\n    \"apiVersion\": \"v1\",\n    \"data\": {{\n        \"DB_URL\": \"{d1}\",\n        \"config.json\": \"{d1}x\"\n    }},\n    \"stringData\": {{\n        \"extra\": \"{d2}\"\n    }},\n    \"kind\": \"Secret\",\n    \"metadata\": {{\n        \"name\": \"flannel-token-x7k2p\"\n    }}\n}}\n")).unwrap();
     public.push(("Secret keys".into(), "\"DB_URL\": ".into()));
+    let mvn = m.s("XML <password> element (settings.xml)", 18);
+    let xml = extra.join("settings.xml");
+    fs::write(&xml, format!("<settings>\n  <servers>\n    <server>\n      <id>registry.local</id>\n      <username>bob</username>\n      <password>{mvn}</password>\n    </server>\n  </servers>\n</settings>\n")).unwrap();
+    public.push(("XML server id".into(), "<id>registry.local</id>".into()));
+    let na = m.s("node-args annotation: JSON array \"--token\",\"VALUE\"", 24);
+    let yl = m.s(
+        "static pod command: YAML list '- --token' then '- VALUE'",
+        24,
+    );
+    let rb = m.s("Ruby/Puppet hash :password => \"VALUE\"", 16);
+    let objs = extra.join("objects.txt");
+    fs::write(&objs, format!("metadata:\n  annotations:\n    k3s.io/node-args: '[\"agent\",\"--server\",\"https://10.0.0.10:6443\",\"--token\",\"{na}\"]'\nspec:\n  containers:\n  - command:\n    - kube-apiserver\n    - --token\n    - {yl}\n    - --secure-port=6443\npuppet: {{ :user => 'bob', :password => \"{rb}\" }}\n")).unwrap();
+    public.push((
+        "node-args server".into(),
+        "\"--server\",\"https://10.0.0.10:6443\"".into(),
+    ));
+    public.push(("static pod flag".into(), "- --secure-port=6443".into()));
     let cred = m.s("k3s server/cred/passwd CSV (token,node,node,group)", 32);
     let passwd = extra.join("cred-passwd");
     fs::write(
@@ -218,7 +235,7 @@ fn shell_and_clients(m: &mut M, public: &mut Public, extra: &Path) -> Vec<PathBu
     )
     .unwrap();
     public.push(("cred CSV group".into(), ",node,node,k3s:agent".into()));
-    vec![hist, netrc, ovpn, keys, sec, passwd]
+    vec![hist, netrc, ovpn, keys, sec, passwd, xml, objs]
 }
 
 /// Files the collector reads by path.

@@ -515,6 +515,7 @@ const SECRET_ENDINGS: &[&str] = &[
     "passhash",
     "privkey",
     "nlpriv",
+    "sessionid",
 ];
 
 /// True when a key's name says its value is a secret (`K3S_TOKEN`, `vpn-auth`,
@@ -537,6 +538,9 @@ pub fn secret_name(key: &[u8]) -> bool {
     raw == b"pass"
         || raw == b"sig"
         || raw == b"pw"
+        || raw == b"pin"
+        || raw.ends_with(b"_pin")
+        || raw.ends_with(b"-pin")
         || raw.ends_with(b"_pw")
         || raw.ends_with(b"-pw")
         || env_key(key)

@@ -469,6 +469,40 @@ pub(super) fn url_path_tokens(line: &[u8], from: usize, spans: &mut Spans) {
     }
 }
 
+/// XML elements named for a secret: `<password>x</password>`,
+/// `<Password>x</Password>`, `<ns:token>x</ns:token>`.
+pub(super) fn xml_values(line: &[u8], from: usize, spans: &mut Spans) {
+    let mut i = from;
+    while let Some(p) = line[i..].iter().position(|b| *b == b'<') {
+        let s = i + p + 1;
+        let name = s + line[s..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.'))
+            .count();
+        i = s;
+        if name == s || !secret_name(&line[s..name]) {
+            continue;
+        }
+        // `<wsse:Password Type="...">`: attributes up to the `>`.
+        let Some(gt) = line[name..]
+            .iter()
+            .position(|b| *b == b'>')
+            .map(|p| name + p)
+        else {
+            continue;
+        };
+        if !(gt == name || line[name] == b' ') || line[gt - 1] == b'/' {
+            continue;
+        }
+        let vs = gt + 1;
+        let ve = vs + line[vs..].iter().take_while(|b| **b != b'<').count();
+        if !line[vs..ve].trim_ascii().is_empty() {
+            spans.push((vs, ve, false));
+        }
+        i = ve;
+    }
+}
+
 /// `--token-auth-file` and k3s `cred/passwd` lines: `TOKEN,user,uid[,...]`
 /// (the token field first, two or more fields after it).
 pub(super) fn token_csv(line: &[u8], mut at: usize, spans: &mut Spans) {
@@ -688,6 +722,30 @@ mod tests {
             "console=serial0,115200 console=tty1 root=PARTUUID=6c586e13-02 rootwait",
             "WG_PUBLIC_KEY=abcdefgh",
             "curl https://api.telegram.org/",
+        ] {
+            assert_eq!(r(c), c);
+        }
+    }
+
+    #[test]
+    fn arrows_xml_and_flag_lists() {
+        let cases = [
+            "  :password => \"Zq1value\",",
+            "password := \"Zq1value\"",
+            "<server><username>u</username><password>Zq1value</password></server>",
+            "<wsse:Password Type=\"x\">Zq1value</wsse:Password>",
+            "k3s.io/node-args: '[\"agent\",\"--token\",\"Zq1value\"]'",
+            "    - --token\n    - Zq1value\n    - --secure-port=6443",
+            "mmcli -m 0 --simple-connect=\"pin=Zq1value,apn=internet\"",
+        ];
+        for c in cases {
+            let o = r(c);
+            assert!(!o.contains("Zq1"), "{c}\n -> {o}");
+        }
+        for c in [
+            "<name>pi-worker-3</name><server>https://10.0.0.10:6443</server>",
+            "\"args\": [\"--node-ip\", \"10.0.0.21\", \"--flannel-iface\", \"eth0\"]",
+            "    - --node-ip\n    - 10.0.0.21",
         ] {
             assert_eq!(r(c), c);
         }

@@ -746,6 +746,13 @@ impl Redactor {
         let off = line.len() - msg.len();
         let lead = msg.iter().take_while(|b| is_space(**b)).count();
         let mut v = off + lead;
+        // `- --token` then `- VALUE`: a flag and its value as YAML list items.
+        if line[v..].starts_with(b"- ") {
+            v += 2;
+            while v < line.len() && line[v] == b' ' {
+                v += 1;
+            }
+        }
         // `--token` ended a CRI partial record: `=VALUE` starts the next one.
         if matches!(line.get(v), Some(b'=' | b':')) {
             v += 1;
@@ -979,6 +986,7 @@ impl Redactor {
         }
         shapes::keyword_value(line, msg_at, spans);
         shapes::url_path_tokens(line, from, spans);
+        shapes::xml_values(line, from, spans);
         if from == 0 {
             let msg = line.len() - message(line).len();
             let lead = line[msg..].iter().take_while(|b| is_space(**b)).count();
@@ -1414,9 +1422,14 @@ fn separator(line: &[u8], e: usize, flag: bool) -> Option<Sep> {
     let mut colon = false;
     if j < n && line[j] == b'=' {
         eq = true;
-        j += 1;
+        // `'password' => 'x'` (Ruby, Perl, PHP, Puppet).
+        j += if line.get(j + 1) == Some(&b'>') { 2 } else { 1 };
     } else if j < n && line[j] == b':' && !line[j..].starts_with(b"://") {
         colon = true;
+        // `password := "x"` (Go, Makefiles).
+        j += if line.get(j + 1) == Some(&b'=') { 2 } else { 1 };
+    } else if flag && quoted_key && j == sep_start && line.get(j) == Some(&b',') {
+        // `["--token", "x"]`: a flag and its value as JSON array items.
         j += 1;
     } else if line[j..].starts_with("\u{ff1a}".as_bytes()) {
         // A fullwidth colon (CJK locales).
