@@ -61,7 +61,8 @@ pub fn plant_more(
     let mut includes = first_boot(&mut m, public, extra);
     includes.extend(shell_and_clients(&mut m, public, extra));
     root_files(&mut m, public, root);
-    let journal = journal_lines(&mut m, public, journal_prefix);
+    let mut journal = journal_lines(&mut m, public, journal_prefix);
+    journal.push_str(&key_shapes(&mut m, public, journal_prefix));
     pod_log(&mut m, root);
     More { journal, includes }
 }
@@ -308,6 +309,38 @@ fn journal_lines(m: &mut M, public: &mut Public, pre: &str) -> String {
          {pre}msg=\"db connect\" password: {short} host=10.0.0.30\n\
          {pre}DB_PASSWORD=\"{dollar}\" ./migrate\n"
     )
+}
+
+/// Key material in shapes the first suite lacked: a PEM body whose BEGIN
+/// line is missing, base64 of a PEM under a name that says nothing, and the
+/// private members of a JSON Web Key. Lines for the journal.
+fn key_shapes(m: &mut M, public: &mut Public, pre: &str) -> String {
+    let pem = rcgen::KeyPair::generate().expect("key").serialize_pem();
+    let body: Vec<&str> = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----BEGIN"))
+        .collect();
+    for l in body
+        .iter()
+        .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
+    {
+        m.add("journal: PEM key body without its BEGIN line", l);
+    }
+    let pem2 = rcgen::KeyPair::generate().expect("key").serialize_pem();
+    let b64 = crate::base64(pem2.as_bytes());
+    m.add("journal: TLS_KEY_B64=<base64 of a PEM key>", &b64[40..100]);
+    let d = m.s("journal: JWK private exponent \"d\"", 43);
+    let q = m.s("journal: JWK prime \"q\"", 43);
+    public.push(("JWK public exponent".into(), "\"e\":\"AQAB\"".into()));
+    let mut j = String::new();
+    for l in body {
+        j.push_str(&format!("{pre}{l}\n"));
+    }
+    j.push_str(&format!("{pre}TLS_KEY_B64={b64}\n"));
+    j.push_str(&format!(
+        "{pre}jwk {{\"kty\":\"RSA\",\"e\":\"AQAB\",\"d\":\"{d}\",\"q\":\"{q}\"}}\n"
+    ));
+    j
 }
 
 /// A CNI pod log whose `--token=` value is cut by a CRI partial record.

@@ -503,6 +503,40 @@ pub(super) fn xml_values(line: &[u8], from: usize, spans: &mut Spans) {
     }
 }
 
+/// The private members of a JSON Web Key (`"d"`, `"p"`, `"q"`, `"dp"`,
+/// `"dq"`, `"qi"`, and `"k"` of a symmetric key): base64url of 16 or more.
+pub(super) fn jwk_private(line: &[u8], from: usize, spans: &mut Spans) {
+    for m in [
+        &b"\"d\""[..],
+        b"\"p\"",
+        b"\"q\"",
+        b"\"dp\"",
+        b"\"dq\"",
+        b"\"qi\"",
+        b"\"k\"",
+    ] {
+        let mut at = from;
+        while let Some(p) = line[at..].windows(m.len()).position(|w| w == m) {
+            let mut j = at + p + m.len();
+            at = j;
+            while line.get(j).is_some_and(|b| matches!(b, b' ' | b':')) {
+                j += 1;
+            }
+            if line.get(j) != Some(&b'"') || !line[at..j].contains(&b':') {
+                continue;
+            }
+            let vs = j + 1;
+            let n = line[vs..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+                .count();
+            if n >= 16 && line.get(vs + n) == Some(&b'"') {
+                spans.push((vs, vs + n, false));
+            }
+        }
+    }
+}
+
 /// `--token-auth-file` and k3s `cred/passwd` lines: `TOKEN,user,uid[,...]`
 /// (the token field first, two or more fields after it).
 pub(super) fn token_csv(line: &[u8], mut at: usize, spans: &mut Spans) {
@@ -749,5 +783,14 @@ mod tests {
         ] {
             assert_eq!(r(c), c);
         }
+    }
+
+    #[test]
+    fn jwk_members_and_b64_after_a_name() {
+        let o = r("{\"kty\":\"RSA\",\"e\":\"AQAB\",\"d\":\"Zq1value0123456789abcdef\",\"qi\":\"Zq1value0123456789abcdef\"}");
+        assert!(!o.contains("Zq1") && o.contains("\"e\":\"AQAB\""), "{o}");
+        // base64 of "-----BEGIN PRIVATE KEY-----\nMIIE" after `NAME=`.
+        let o = r("TLS_KEY_B64=LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2Z0lCQURBTkJna3Foa2lHOXcwQkFRRUZBQVND");
+        assert!(o.starts_with("TLS_KEY_B64=<redacted"), "{o}");
     }
 }

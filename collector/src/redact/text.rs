@@ -987,6 +987,7 @@ impl Redactor {
         shapes::keyword_value(line, msg_at, spans);
         shapes::url_path_tokens(line, from, spans);
         shapes::xml_values(line, from, spans);
+        shapes::jwk_private(line, from, spans);
         if from == 0 {
             let msg = line.len() - message(line).len();
             let lead = line[msg..].iter().take_while(|b| is_space(**b)).count();
@@ -996,6 +997,13 @@ impl Redactor {
         while let Some(p) = find_ci(&line[at..], b"data:\\n  ") {
             shapes::escaped_data_map(line, at + p + 5, spans);
             at += p + 5;
+        }
+        // A key's base64 body without its BEGIN line (the line was lost to
+        // a `--since` window or a copy): its first line decodes to a DER key
+        // header, and the lines after it are the rest of the key.
+        let t = trim(message(line));
+        if t.len() >= 60 && t.iter().all(|b| is_b64(*b)) && b64_is_key(t) {
+            self.key.active = true;
         }
         if let Some(n) = shapes::secret_lines(message(line)) {
             self.pending = Pending::Lines(n);
@@ -1582,8 +1590,16 @@ fn b64_keys(line: &[u8], from: usize, spans: &mut Vec<(usize, usize, bool)>) {
     while i < n {
         if is_b64(line[i]) && (i == 0 || !is_b64(line[i - 1])) {
             let e = i + line[i..].iter().take_while(|b| is_b64(**b)).count();
+            // `NAME_B64=LS0t...`: the run may start with a name and `=`.
+            let after_eq = line[i..e]
+                .iter()
+                .position(|b| *b == b'=')
+                .map(|p| i + p + 1)
+                .filter(|s| e - *s >= 20);
             if e - i >= 20 && b64_is_key(&line[i..e]) {
                 spans.push((i, e, false));
+            } else if let Some(s) = after_eq.filter(|s| b64_is_key(&line[*s..e])) {
+                spans.push((s, e, false));
             }
             i = e;
         } else {
