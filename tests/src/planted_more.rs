@@ -172,6 +172,33 @@ fn shell_and_clients(m: &mut M, public: &mut Public, extra: &Path) -> Vec<PathBu
     line(m, "history: MQTT_PW= (a *_PW variable)", 14, &|s| {
         format!("MQTT_PW={s} ./notify.sh")
     });
+    line(
+        m,
+        "history: http_proxy=user:pass@host (no scheme)",
+        14,
+        &|s| format!("export http_proxy=proxyuser:{s}@proxy.local:3128"),
+    );
+    line(
+        m,
+        "history: raspi-config do_wifi_ssid_passphrase",
+        14,
+        &|s| format!("sudo raspi-config nonint do_wifi_ssid_passphrase MyWiFi {s} 0 1"),
+    );
+    line(
+        m,
+        "history: usermod --password $(openssl passwd -6 PW)",
+        14,
+        &|s| format!("sudo usermod --password \"$(openssl passwd -6 '{s}')\" pi"),
+    );
+    line(m, "history: mc alias set ... SECRET", 30, &|s| {
+        format!("mc alias set backup http://10.0.0.30:9000 minioadmin {s}")
+    });
+    line(m, "history: pihole -a -p", 14, &|s| {
+        format!("pihole -a -p {s}")
+    });
+    line(m, "history: chpasswd heredoc", 14, &|s| {
+        format!("sudo chpasswd <<END\npi:{s}\nEND")
+    });
     public.push((
         "history: program and user".into(),
         "docker login -u bob --password-stdin registry.local:5000".into(),

@@ -177,7 +177,9 @@ fn command_secrets_in(line: &[u8], from: usize, depth: u8, spans: &mut Spans) {
     }
     let piped = ws.iter().any(|w| {
         let t = text(*w);
-        program(t) == b"chpasswd" || t.ends_with(b"password-stdin") || t == b"--stdin"
+        program(t) == b"chpasswd"
+            || t.ends_with(b"password-stdin")
+            || matches!(t, b"--stdin" | b"-stdin" | b"--password-fd")
     });
     let mut k = 0;
     while k < ws.len() {
@@ -217,6 +219,8 @@ const PASSWORD_FLAGS: &[(&[u8], &[u8], bool)] = &[
     (b"unzip", b"-P", false),
     (b"7z", b"-p", true),
     (b"7za", b"-p", true),
+    (b"pihole", b"-p", false),
+    (b"x11vnc", b"-storepasswd", false),
 ];
 
 /// Registry clients whose `login` takes `-p PASSWORD`.
@@ -242,7 +246,7 @@ fn head<'l>(line: &'l [u8], seg: &[(usize, usize)]) -> Option<(&'l [u8], usize)>
     };
     let skip = first
         .iter()
-        .take_while(|b| matches!(b, b'-' | b'@' | b'+' | b'!'))
+        .take_while(|b| matches!(b, b'-' | b'@' | b'+' | b'!' | b'$' | b'(' | b'`'))
         .count();
     Some((program(&first[skip..]), p + 1))
 }
@@ -310,6 +314,7 @@ fn command(line: &[u8], seg: &[(usize, usize)], into_login: bool, spans: &mut Sp
             }
         }
         b"wpa_passphrase" => nth(1, spans),
+        _ if admin_tool(line, prog, &positional, spans) => {}
         // `imager_custom set_wlan [-h] [-p] SSID PASS [COUNTRY]`
         b"imager_custom" if positional.first().map(|w| text(*w)) == Some(b"set_wlan") => {
             nth(2, spans);
@@ -324,6 +329,50 @@ fn command(line: &[u8], seg: &[(usize, usize)], into_login: bool, spans: &mut Sp
         }
         _ => {}
     }
+}
+
+/// Admin tools with a password among their positional arguments; true when
+/// `prog` is one of them.
+fn admin_tool(line: &[u8], prog: &[u8], pos: &[(usize, usize)], spans: &mut Spans) -> bool {
+    let text = |i: usize| pos.get(i).map(|w| &line[w.0..w.1]);
+    // The `n` positional words after `word`, skipping `skip` of them.
+    let after = |word: &[u8], skip: usize, n: usize, spans: &mut Spans| {
+        if let Some(i) = (0..pos.len()).find(|i| text(*i) == Some(word)) {
+            for k in 1 + skip..=skip + n {
+                pos.get(i + k).iter().for_each(|w| push(line, **w, spans));
+            }
+        }
+    };
+    match prog {
+        // `raspi-config nonint do_wifi_ssid_passphrase SSID PASS`
+        b"raspi-config" => after(b"do_wifi_ssid_passphrase", 1, 1, spans),
+        // `wpa_cli set_network 0 psk '"PASS"'`, `... password '"PASS"'`
+        b"wpa_cli" => {
+            for i in 0..pos.len() {
+                if text(i).is_some_and(secret_name) {
+                    pos.get(i + 1).iter().for_each(|w| push(line, **w, spans));
+                }
+            }
+        }
+        // `openssl passwd -6 PASS`, `mkpasswd -m sha-512 PASS`
+        b"openssl" if text(0) == Some(b"passwd") => {
+            pos.get(1..)
+                .unwrap_or(&[])
+                .iter()
+                .for_each(|w| push(line, *w, spans));
+        }
+        b"mkpasswd" => pos.iter().for_each(|w| push(line, *w, spans)),
+        // `mc alias set NAME URL ACCESS SECRET`, `mc config host add ...`
+        b"mc" => {
+            after(b"set", 2, 2, spans);
+            after(b"add", 2, 2, spans);
+        }
+        // Pi-hole's web password: `pihole setpassword PASS` (`-a -p PASS`
+        // is in PASSWORD_FLAGS).
+        b"pihole" => after(b"setpassword", 0, 1, spans),
+        _ => return false,
+    }
+    true
 }
 
 /// `-u USER:PW` / `--user USER:PW` / `--user=USER:PW`: the part after `sep`.
@@ -469,6 +518,47 @@ pub(super) fn url_path_tokens(line: &[u8], from: usize, spans: &mut Spans) {
     }
 }
 
+/// User info without a scheme: `http_proxy=user:pass@proxy:3128`,
+/// `user:pass@host`. The password is withheld. Image references
+/// (`pause:3.9@sha256:...`) and paths (`/a:b@c`) are not user info.
+pub(super) fn bare_userinfo(line: &[u8], from: usize, spans: &mut Spans) {
+    let stop = |b: u8| {
+        b.is_ascii_whitespace()
+            || matches!(
+                b,
+                b'"' | b'\'' | b'=' | b'/' | b'@' | b',' | b';' | b'(' | b'<' | b'['
+            )
+    };
+    for a in (from..line.len()).filter(|i| line[*i] == b'@') {
+        let s = a - line[from..a]
+            .iter()
+            .rev()
+            .take_while(|b| !stop(**b))
+            .count();
+        if s > 0 && line[s - 1] == b'/' {
+            continue;
+        }
+        let Some(c) = line[s..a].iter().position(|b| *b == b':').map(|c| s + c) else {
+            continue;
+        };
+        let user_ok = c > s
+            && line[s..c].iter().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+            });
+        let h = a + 1;
+        let he = h + line[h..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+            .count();
+        let host = &line[h..he];
+        let hostish = host.contains(&b'.') || line.get(he) == Some(&b':');
+        let digest = host.starts_with(b"sha") || host.starts_with(b"blake");
+        if user_ok && c + 1 < a && hostish && !digest {
+            spans.push((c + 1, a, false));
+        }
+    }
+}
+
 /// XML elements named for a secret: `<password>x</password>`,
 /// `<Password>x</Password>`, `<ns:token>x</ns:token>`.
 pub(super) fn xml_values(line: &[u8], from: usize, spans: &mut Spans) {
@@ -569,6 +659,11 @@ pub(super) fn secret_lines(line: &[u8]) -> Option<u32> {
     let t = t.strip_prefix(b"- ").unwrap_or(t);
     if t == b"<auth-user-pass>" {
         return Some(2);
+    }
+    // `chpasswd <<EOF` then `user:password` lines (a few; fail closed).
+    let heredoc = t.windows(2).any(|w| w == b"<<") && !t.windows(3).any(|w| w == b"<<<");
+    if heredoc && t.windows(8).any(|w| w == b"chpasswd") {
+        return Some(3);
     }
     let rest = t.strip_prefix(b"Private-Lines:")?;
     let n: u32 = std::str::from_utf8(rest.trim_ascii()).ok()?.parse().ok()?;
@@ -792,5 +887,33 @@ mod tests {
         // base64 of "-----BEGIN PRIVATE KEY-----\nMIIE" after `NAME=`.
         let o = r("TLS_KEY_B64=LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2Z0lCQURBTkJna3Foa2lHOXcwQkFRRUZBQVND");
         assert!(o.starts_with("TLS_KEY_B64=<redacted"), "{o}");
+    }
+
+    #[test]
+    fn admin_tools_heredocs_and_bare_userinfo() {
+        let cases = [
+            "export http_proxy=proxyuser:Zq1value@proxy.local:3128",
+            "sudo raspi-config nonint do_wifi_ssid_passphrase MyWiFi Zq1value 0 1",
+            "wpa_cli -i wlan0 set_network 0 psk '\"Zq1value\"'",
+            "sudo chpasswd <<END\npi:Zq1value\nEND",
+            "usermod --password \"$(openssl passwd -6 'Zq1value')\" pi",
+            "echo -n 'Zq1value' | openssl passwd -6 -stdin",
+            "mc alias set backup http://10.0.0.30:9000 Zq1access Zq1secret",
+            "pihole -a -p Zq1value",
+            "pihole setpassword Zq1value",
+        ];
+        for c in cases {
+            let o = r(c);
+            assert!(!o.contains("Zq1"), "{c}\n -> {o}");
+        }
+        for c in [
+            "image: registry.k8s.io/pause:3.9@sha256:0123abcd",
+            "contact: admin@example.com and git@github.com:org/repo.git",
+            "export http_proxy=http://proxy.local:3128",
+        ] {
+            assert_eq!(r(c), c);
+        }
+        assert!(r("mc alias set backup http://10.0.0.30:9000 a b")
+            .contains("backup http://10.0.0.30:9000"));
     }
 }

@@ -987,6 +987,7 @@ impl Redactor {
         shapes::keyword_value(line, msg_at, spans);
         shapes::url_path_tokens(line, from, spans);
         shapes::xml_values(line, from, spans);
+        shapes::bare_userinfo(line, from, spans);
         shapes::jwk_private(line, from, spans);
         if from == 0 {
             let msg = line.len() - message(line).len();
