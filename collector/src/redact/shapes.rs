@@ -472,11 +472,13 @@ pub(super) fn keyword_value(line: &[u8], from: usize, spans: &mut Spans) {
 
 /// YAML in a JSON string (`"manifest":"kind: Secret\ndata:\n  pw: X\n"`):
 /// the values of the escaped lines under `data:`/`stringData:` from `j` on.
-pub(super) fn escaped_data_map(line: &[u8], mut j: usize, spans: &mut Spans) {
+/// Returns where the map ends.
+pub(super) fn escaped_data_map(line: &[u8], mut j: usize, spans: &mut Spans) -> usize {
     while line[j..].starts_with(b"\\n  ") {
         j += 2;
-        let Some(c) = line[j..].windows(2).position(|w| w == b": ") else {
-            return;
+        let key = &line[j..line.len().min(j + 256)];
+        let Some(c) = key.windows(2).position(|w| w == b": ") else {
+            return j;
         };
         let vs = j + c + 2;
         let ve = vs
@@ -489,6 +491,7 @@ pub(super) fn escaped_data_map(line: &[u8], mut j: usize, spans: &mut Spans) {
         }
         j = ve;
     }
+    j
 }
 
 /// Tokens in URL paths: Slack and Discord webhooks, Telegram bot tokens.
@@ -574,11 +577,8 @@ pub(super) fn xml_values(line: &[u8], from: usize, spans: &mut Spans) {
             continue;
         }
         // `<wsse:Password Type="...">`: attributes up to the `>`.
-        let Some(gt) = line[name..]
-            .iter()
-            .position(|b| *b == b'>')
-            .map(|p| name + p)
-        else {
+        let attrs = &line[name..line.len().min(name + 256)];
+        let Some(gt) = attrs.iter().position(|b| *b == b'>').map(|p| name + p) else {
             continue;
         };
         if !(gt == name || line[name] == b' ') || line[gt - 1] == b'/' {

@@ -996,8 +996,7 @@ impl Redactor {
         }
         let mut at = from;
         while let Some(p) = find_ci(&line[at..], b"data:\\n  ") {
-            shapes::escaped_data_map(line, at + p + 5, spans);
-            at += p + 5;
+            at = shapes::escaped_data_map(line, at + p + 5, spans).max(at + p + 5);
         }
         // A key's base64 body without its BEGIN line (the line was lost to
         // a `--since` window or a copy): its first line decodes to a DER key
