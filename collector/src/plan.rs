@@ -217,6 +217,7 @@ pub const LISTINGS: &[(&str, Option<&str>)] = &[
 /// Files that are never copied: presence, size and mode only.
 pub fn is_secret_path(p: &str) -> bool {
     let name = p.rsplit('/').next().unwrap_or(p);
+    let lower = name.to_ascii_lowercase();
     name.ends_with(".key")
         || name.ends_with("-key.pem")
         || name.ends_with("_key")
@@ -225,6 +226,14 @@ pub fn is_secret_path(p: &str) -> bool {
         || name.ends_with("-token")
         || name == "node-token"
         || name.ends_with(".token")
+        || [".csv", ".keytab", ".jks", ".keystore", ".kdbx", ".gpg"]
+            .iter()
+            .any(|x| lower.ends_with(x))
+        // Named for a secret and read as free text: the `--token-auth-file`
+        // (`known_tokens.txt`), a `secrets` file, an `htpasswd`. Structured
+        // files (`config.yaml.d/10-token.yaml`) fail closed by themselves.
+        || (["token", "secret", "passw"].iter().any(|w| lower.contains(w))
+            && crate::redact::format_for_path(p) == crate::redact::Format::Text)
 }
 
 /// Units whose state `systemctl show` records.
@@ -459,6 +468,11 @@ mod tests {
             "/var/lib/rancher/k3s/agent/client-kubelet.key",
             "/etc/rancher/node/password",
             "/var/lib/rancher/k3s/server/token",
+            "/etc/kubernetes/pki/token.csv",
+            "/etc/kubernetes/pki/known_tokens.csv",
+            "/etc/kubernetes/pki/basic_auth.csv",
+            "/etc/kubernetes/pki/known_tokens.txt",
+            "/etc/nginx/htpasswd",
         ] {
             assert!(is_secret_path(p), "{p}");
         }
@@ -466,6 +480,7 @@ mod tests {
             "/etc/kubernetes/pki/ca.crt",
             "/var/lib/kubelet/pki/kubelet-client-current.pem",
             "/etc/kubernetes/kubelet.conf",
+            "/etc/rancher/k3s/config.yaml.d/10-token.yaml",
         ] {
             assert!(!is_secret_path(p), "{p}");
         }

@@ -83,6 +83,23 @@ const FORMS: &[&str] = &[
     "[upload-certs] Using certificate key:\n{}",
     "-----BEGIN RSA PRIVATE KEY-----\n{}\n{}\n-----END RSA PRIVATE KEY-----",
     "key \"-----BEGIN PRIVATE KEY-----\\n{}\\n-----END PRIVATE KEY-----\" end",
+    // Round 8: shapes and commands, mappings of secrets, line announcers.
+    "echo 'pi:{}' | sudo chpasswd",
+    "pi:$6$rounds=5000$saltsalt${}:19700:0:99999:7:::",
+    "sshpass -p '{}' ssh pi@h",
+    "docker login -u bob -p {} registry.local",
+    "ctr images pull --user bob:{} r/x",
+    "bash -c 'echo {} | docker login --password-stdin r'",
+    "msg=\"db\" password: {} host=db",
+    "machine github.com\n  login pi\n  password {}",
+    "data:\n  DB_URL: {}\n  other: {}",
+    "chpasswd:\n  list: |\n    pi:{}",
+    "Private-Lines: 1\n{}",
+    "<auth-user-pass>\npi\n{}",
+    "curl https://hooks.slack.com/services/T0/B0/{}",
+    "{},kubelet-bootstrap,10001,\"system:bootstrappers\"",
+    "GET /o?X-Amz-Signature={}&x=1",
+    "auth_pass {}",
 ];
 
 fn secret() -> impl Strategy<Value = String> {

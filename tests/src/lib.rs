@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub mod planted;
+pub mod planted_more;
 
 /// Secrets planted in fake trees; none may appear in a bundle.
 pub mod secrets {

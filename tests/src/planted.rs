@@ -509,6 +509,17 @@ pub fn plant_node(root: &Path, bin: &Path, extra: &Path, node: &str) -> Planted 
     flog.push_str(&format!("password={fl} end\"\nlast line\n"));
     put(root, "/var/log/k3s-agent.log", &flog);
 
+    // ---- round 8: formats the first suite did not plant ----
+    let more = crate::planted_more::plant_more(
+        &mut p.g,
+        &mut *p.plants,
+        &mut public,
+        root,
+        extra,
+        &pre("kubelet", 904),
+    );
+    journal.push_str(&more.journal);
+
     // ---- commands ----
     let data = root.parent().unwrap().join("cmd-data");
     fs::create_dir_all(&data).unwrap();
@@ -564,7 +575,8 @@ pub fn plant_node(root: &Path, bin: &Path, extra: &Path, node: &str) -> Planted 
     fs::write(&server_token, format!("{st}\n")).unwrap();
     let np = p.s("/etc/rancher/node/password", 32);
     put(root, "/etc/rancher/node/password", format!("{np}\n"));
-    let includes = vec![hist, initlog, node_token, server_token, kubeadm_path];
+    let mut includes = vec![hist, initlog, node_token, server_token, kubeadm_path];
+    includes.extend(more.includes);
     Planted {
         plants,
         public,

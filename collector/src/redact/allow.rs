@@ -501,6 +501,21 @@ const SECRET_ENDINGS: &[&str] = &[
     "secretid",
     "clientsecret",
     "encryptionsecret",
+    "signature",
+    "authkey",
+    "stringdata",
+    "privatekeyid",
+    "connectionstring",
+    "wepkey",
+    "creds",
+    "bearer",
+    "requirepass",
+    "passwordhash",
+    "pwdhash",
+    "passhash",
+    "privkey",
+    "nlpriv",
+    "sessionid",
 ];
 
 /// True when a key's name says its value is a secret (`K3S_TOKEN`, `vpn-auth`,
@@ -512,6 +527,8 @@ pub fn secret_name(key: &[u8]) -> bool {
         .map(u8::to_ascii_lowercase)
         .collect();
     let n = norm(&raw);
+    // `wep_key0`, `password2`: a numbered secret is a secret.
+    let n = n.trim_end_matches(|c: char| c.is_ascii_digit());
     if n.is_empty() {
         return false;
     }
@@ -519,9 +536,28 @@ pub fn secret_name(key: &[u8]) -> bool {
         return true;
     }
     raw == b"pass"
+        || raw == b"sig"
+        || raw == b"pw"
+        || raw == b"pin"
+        || raw.ends_with(b"_pin")
+        || raw.ends_with(b"-pin")
+        || raw.ends_with(b"_pw")
+        || raw.ends_with(b"-pw")
+        || env_key(key)
         || raw.ends_with(b"_pass")
         || raw.ends_with(b"-pass")
         || n.contains("datastoreendpoint")
+}
+
+/// An environment variable named `*_KEY` (`APP_KEY`, `HMAC_KEY`), upper
+/// case as environment variables are; not `*PUBLIC_KEY`/`*_PUBKEY`.
+fn env_key(key: &[u8]) -> bool {
+    key.len() > 4
+        && key.ends_with(b"_KEY")
+        && key
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+        && !key.ends_with(b"PUBLIC_KEY")
 }
 
 /// Whether a structured value under `key` (with `parents`, outermost first) is kept.

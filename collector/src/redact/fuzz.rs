@@ -61,6 +61,9 @@ pub fn text(data: &[u8]) {
         "\nK3S_TOKEN={}\n",
         "\n{\"password\": \"{}\"}\n",
         "\nAuthorization: Bearer {}\n",
+        "\necho 'pi:{}' | chpasswd\n",
+        "\ndata:\n  pw: {}\n",
+        "\npi:$6$saltsalt${}:19700::::::\n",
     ] {
         let mut input = data.to_vec();
         input.extend_from_slice(&planted(t));

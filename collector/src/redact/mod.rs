@@ -17,6 +17,7 @@ mod env;
 mod flow;
 #[doc(hidden)]
 pub mod fuzz;
+mod shapes;
 mod text;
 mod toml;
 mod yaml;

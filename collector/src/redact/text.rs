@@ -19,6 +19,7 @@
 //! tokens, bootstrap token secrets (the public id is kept), GitHub/GitLab tokens.
 
 use super::allow::secret_name;
+use super::shapes;
 use super::{marker_into, Format};
 
 pub const KEY_BLOCK_MARK: &[u8] = b"# nodejoin-collect: private key block removed\n";
@@ -38,8 +39,17 @@ enum Pending {
     /// The next token (first word of the next line's message) is a value.
     Token,
     /// A YAML key at this indentation had no value on its line: more indented
-    /// lines below are its value.
-    Block(usize, bool),
+    /// lines below are its value. The last field: a container whose public
+    /// children are kept (kubeadm's `bootstrapToken`).
+    Block(usize, bool, bool),
+    /// A mapping of secrets (under a secret-named key, a Secret's `data:`):
+    /// more indented lines keep their keys and lose their values.
+    Map(usize, bool),
+    /// This many whole lines are key material (PuTTY `Private-Lines: N`).
+    Lines(u32),
+    /// A value ran to the end of a CRI partial record (`stdout P`): the
+    /// next record's message starts with the rest of it.
+    Rest,
 }
 
 #[derive(Default)]
@@ -63,6 +73,8 @@ pub struct Redactor {
     /// Inside a token longer than `LINE_CAP` that is withheld whole.
     giant: bool,
     pending: Pending,
+    /// A `.netrc` `machine` line was seen: `password VALUE` lines follow.
+    netrc: bool,
     key: KeyBlock,
     /// Bytes of a binary DER key still to withhold (`u64::MAX`: to the end).
     der_left: u64,
@@ -155,7 +167,11 @@ fn find_marker(line: &[u8], word: &[u8]) -> Option<(usize, usize)> {
             .position(|b| *b == b'-' || *b == b'\n')
             .unwrap_or(after.len());
         let label = &after[..label_end.min(80)];
-        if find(label, b"PRIVATE").is_none() && find(label, b"ENCRYPTED").is_none() {
+        // OpenVPN's `Static key V1` (tls-auth, tls-crypt) is a shared secret.
+        if find(label, b"PRIVATE").is_none()
+            && find(label, b"ENCRYPTED").is_none()
+            && find(label, b"Static key").is_none()
+        {
             continue;
         }
         let mut e = from + label_end;
@@ -322,6 +338,7 @@ impl Redactor {
             cont: false,
             giant: false,
             pending: Pending::None,
+            netrc: false,
             key: KeyBlock::default(),
             der_left: 0,
             structured: None,
@@ -657,11 +674,43 @@ impl Redactor {
         let start_at = match self.pending {
             Pending::None => None,
             Pending::Token => self.pending_token(line, &mut spans),
-            Pending::Block(indent, in_msg) => {
-                self.pending_block(line, indent, in_msg, continued, &mut spans)
+            Pending::Block(indent, in_msg, open) => {
+                self.pending_block(line, (indent, in_msg, open), continued, &mut spans)
+            }
+            Pending::Map(indent, in_msg) => {
+                self.pending_map(line, indent, in_msg, continued, &mut spans)
+            }
+            Pending::Lines(left) => {
+                let e = trim_end_len(line);
+                if !continued {
+                    self.pending = match left {
+                        0 | 1 => Pending::None,
+                        _ => Pending::Lines(left - 1),
+                    };
+                }
+                let off = line.len() - message(line).len();
+                let s = off + line[off..].iter().position(|b| !is_space(*b)).unwrap_or(0);
+                if e > s {
+                    spans.push((s, e, false));
+                }
+                Some(line.len())
+            }
+            Pending::Rest => {
+                self.pending = Pending::None;
+                let v = line.len() - message(line).len();
+                let e = token_end(line, v, false);
+                if e > v {
+                    spans.push((v, e, false));
+                }
+                // Scan the withheld word too: it may be a key (`--token`).
+                Some(v)
             }
         };
         self.find_spans(line, start_at.unwrap_or(0), continued, &mut spans);
+        let end = trim_end_len(line);
+        if self.pending == Pending::None && spans.iter().any(|x| x.1 == end) && cri_partial(line) {
+            self.pending = Pending::Rest;
+        }
         spans.sort();
         let mut last = 0;
         for (s, e, quote) in spans {
@@ -696,7 +745,18 @@ impl Redactor {
         let msg = message(line);
         let off = line.len() - msg.len();
         let lead = msg.iter().take_while(|b| is_space(**b)).count();
-        let v = off + lead;
+        let mut v = off + lead;
+        // `- --token` then `- VALUE`: a flag and its value as YAML list items.
+        if line[v..].starts_with(b"- ") {
+            v += 2;
+            while v < line.len() && line[v] == b' ' {
+                v += 1;
+            }
+        }
+        // `--token` ended a CRI partial record: `=VALUE` starts the next one.
+        if matches!(line.get(v), Some(b'=' | b':')) {
+            v += 1;
+        }
         if matches!(line.get(v), Some(b'-' | b'#')) {
             return None;
         }
@@ -724,8 +784,7 @@ impl Redactor {
     fn pending_block(
         &mut self,
         line: &[u8],
-        indent: usize,
-        in_msg: bool,
+        (indent, in_msg, open): (usize, bool, bool),
         continued: bool,
         spans: &mut Vec<(usize, usize, bool)>,
     ) -> Option<usize> {
@@ -749,9 +808,14 @@ impl Redactor {
         }
         let rest = &line[ind..];
         if yaml_key_line(rest) && !rest.starts_with(b"- ") {
-            // A nested mapping: a container, not a value.
-            self.pending = Pending::None;
-            return None;
+            // A nested mapping: a container, not a value. Under a secret's
+            // name its values are secrets too (`chpasswd: {list: ...}`).
+            if open {
+                self.pending = Pending::None;
+                return None;
+            }
+            self.pending = Pending::Map(indent, in_msg);
+            return self.pending_map(line, indent, in_msg, continued, spans);
         }
         let v = if rest.starts_with(b"- ") {
             ind + 2
@@ -766,6 +830,75 @@ impl Redactor {
         Some(e)
     }
 
+    /// A line under a mapping of secrets: its key stays, its value (or the
+    /// whole line, for list items and block scalar lines) is withheld.
+    fn pending_map(
+        &mut self,
+        line: &[u8],
+        indent: usize,
+        in_msg: bool,
+        continued: bool,
+        spans: &mut Vec<(usize, usize, bool)>,
+    ) -> Option<usize> {
+        let off = if in_msg {
+            line.len() - message(line).len()
+        } else {
+            0
+        };
+        let base = &line[off..];
+        let ind = off
+            + base
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+        if trim(base).is_empty() {
+            return None;
+        }
+        if ind - off <= indent && !continued {
+            self.pending = Pending::None;
+            return None;
+        }
+        let mut v = ind;
+        if line[v..].starts_with(b"- ") {
+            v += 2;
+        }
+        if yaml_key_line(&line[v..]) {
+            let q = matches!(line[v], b'"' | b'\'');
+            let k = if q {
+                v + 1
+                    + line[v + 1..]
+                        .iter()
+                        .position(|b| *b == line[v])
+                        .unwrap_or(0)
+                    + 1
+            } else {
+                v + line[v..].iter().position(|b| *b == b':').unwrap_or(0)
+            };
+            v = k + 1;
+            while v < line.len() && matches!(line[v], b' ' | b'\t') {
+                v += 1;
+            }
+        }
+        let mut e = trim_end_len(line);
+        if e > v && line[e - 1] == b',' {
+            e -= 1;
+        }
+        if e <= v {
+            return Some(line.len());
+        }
+        let val = &line[v..e];
+        if val.is_empty() || matches!(val, b"{" | b"[" | b"}" | b"]" | b"|" | b">" | b"|-" | b">-")
+        {
+            return Some(line.len());
+        }
+        if e - v >= 2 && matches!(line[v], b'"' | b'\'') && line[e - 1] == line[v] {
+            spans.push((v + 1, e - 1, false));
+        } else {
+            spans.push((v, e, false));
+        }
+        Some(line.len())
+    }
+
     fn find_spans(
         &mut self,
         line: &[u8],
@@ -776,6 +909,7 @@ impl Redactor {
         let n = line.len();
         url_userinfo(line, from, spans);
         b64_keys(line, from, spans);
+        self.shape_spans(line, from, spans);
         let lower_has = |w: &[u8]| find_ci(line, w).is_some();
         let curl = lower_has(b"curl") || lower_has(b"wget");
         let k3s = lower_has(b"k3s") || lower_has(b"rke2");
@@ -803,7 +937,13 @@ impl Redactor {
                 continue;
             }
             let flag = w.starts_with(b"-");
-            let secret = secret_name(w) || two_word_key(line, w, s, prev_word);
+            if !continued && self.secret_map(line, (s, e), first) {
+                i = n;
+                continue;
+            }
+            let secret = secret_name(w)
+                || two_word_key(line, w, s, prev_word)
+                || (w.eq_ignore_ascii_case(b"data") && secret_object(line));
             let short = (w == b"-u" || w == b"--user" || w == b"--proxy-user" || w == b"-U")
                 && curl
                 || (w == b"-t" && k3s)
@@ -834,6 +974,71 @@ impl Redactor {
             prev_word = Some((s, e));
             i = e;
         }
+    }
+
+    /// Secrets found by shape or by the command they are given to.
+    fn shape_spans(&mut self, line: &[u8], from: usize, spans: &mut Vec<(usize, usize, bool)>) {
+        let msg_at = (line.len() - message(line).len()).max(from);
+        shapes::password_hashes(line, from, spans);
+        shapes::command_secrets(line, msg_at, spans);
+        if shapes::netrc_password(line, msg_at, self.netrc, spans) {
+            self.netrc = true;
+        }
+        shapes::keyword_value(line, msg_at, spans);
+        shapes::url_path_tokens(line, from, spans);
+        shapes::xml_values(line, from, spans);
+        shapes::bare_userinfo(line, from, spans);
+        shapes::jwk_private(line, from, spans);
+        if from == 0 {
+            let msg = line.len() - message(line).len();
+            let lead = line[msg..].iter().take_while(|b| is_space(**b)).count();
+            shapes::token_csv(line, msg + lead, spans);
+        }
+        let mut at = from;
+        while let Some(p) = find_ci(&line[at..], b"data:\\n  ") {
+            at = shapes::escaped_data_map(line, at + p + 5, spans).max(at + p + 5);
+        }
+        // A key's base64 body without its BEGIN line (the line was lost to
+        // a `--since` window or a copy): its first line decodes to a DER key
+        // header, and the lines after it are the rest of the key.
+        let t = trim(message(line));
+        if t.len() >= 60 && t.iter().all(|b| is_b64(*b)) && b64_is_key(t) {
+            self.key.active = true;
+        }
+        if let Some(n) = shapes::secret_lines(message(line)) {
+            self.pending = Pending::Lines(n);
+        }
+    }
+
+    /// `data:` (a Secret's or ConfigMap's) or `stringData:` with its
+    /// mapping on the next lines (YAML, or JSON `"data": {`): every value
+    /// below is withheld. On one JSON line, `data` of a `"kind":"Secret"`
+    /// counts as secret-named.
+    fn secret_map(&mut self, line: &[u8], (s, e): (usize, usize), first: usize) -> bool {
+        let w = &line[s..e];
+        if !(w.eq_ignore_ascii_case(b"data") || w.eq_ignore_ascii_case(b"stringdata")) {
+            return false;
+        }
+        // At the line's start, or at a log message's start.
+        let off = line.len() - message(line).len();
+        let in_msg = off > 0 && s >= off && starts_line(&line[off..], 0, s - off);
+        if !starts_line(line, first, s) && !in_msg {
+            return false;
+        }
+        let Some(sep) = separator(line, e, false) else {
+            return false;
+        };
+        let rest = trim(&line[sep.value..]);
+        if !sep.colon || !(rest.is_empty() || rest == b"{") {
+            return false;
+        }
+        let base = if in_msg { &line[off..] } else { line };
+        let indent = base
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        self.pending = Pending::Map(indent, in_msg);
+        true
     }
 
     /// The value span after a secret-named key at `[s, e)`; returns
@@ -871,21 +1076,28 @@ impl Redactor {
         if !plausible(v) {
             return Some((vs, vs, next, false));
         }
-        // Prose: `failed to get token: Unauthorized` keeps its word.
+        // Prose: `failed to get token: Unauthorized` keeps its word; after a
+        // password's name (`password: raspberry`) the word is the password.
+        let nw = super::allow::norm(w);
+        let password = ["password", "passwd", "passphrase", "pwd", "pass"]
+            .iter()
+            .any(|p| nw.ends_with(p));
         if sep.colon
             && !at_start
             && !sep.quoted_key
             && !flag
             && enclosing.is_none()
             && !whole_header
+            && !password
         {
             let digits = v.iter().any(u8::is_ascii_digit);
             if !(v.len() >= 20 || (v.len() >= 8 && digits)) {
                 return Some((vs, vs, next, false));
             }
         }
-        // `client-key: /var/lib/...` and `--token-file`-like paths are not secrets.
-        if v.starts_with(b"/") && !sep.eq && super::allow::norm(w).ends_with("key") {
+        // `client-key: /var/lib/...` and `--token-file`-like paths are not
+        // secrets, nor is sudo's `PWD=/home/pi`.
+        if v.starts_with(b"/") && (!sep.eq && nw.ends_with("key") || w == b"PWD") {
             return Some((vs, vs, next, false));
         }
         Some((vs, ve, next, quote))
@@ -894,6 +1106,14 @@ impl Redactor {
     /// The value of the secret at `s` follows on later lines: a block under
     /// a YAML key (at the line's or the log message's start), else one token.
     fn announce(&mut self, line: &[u8], s: usize, colon: bool, at_start: bool) {
+        let w = &line[s..line[s..]
+            .iter()
+            .position(|b| !is_word(*b))
+            .map_or(line.len(), |p| s + p)];
+        let open = matches!(
+            super::allow::norm(w).as_str(),
+            "bootstraptoken" | "bootstraptokens"
+        );
         let msg = message(line);
         let off = line.len() - msg.len();
         let at_msg_start = s >= off
@@ -902,21 +1122,27 @@ impl Redactor {
                 .all(|b| matches!(b, b'-' | b'"' | b'\'' | b' '));
         if colon && at_start {
             let indent = line.iter().take_while(|b| **b == b' ').count();
-            self.pending = Pending::Block(indent, false);
+            self.pending = Pending::Block(indent, false, open);
         } else if colon && at_msg_start && off > 0 {
             let indent = msg.iter().take_while(|b| **b == b' ').count();
-            self.pending = Pending::Block(indent, true);
+            self.pending = Pending::Block(indent, true, open);
         } else {
             self.pending = Pending::Token;
         }
     }
 }
 
+/// A CRI log record cut by the runtime (`... stdout P msg`).
+fn cri_partial(line: &[u8]) -> bool {
+    let head = &line[..line.len().min(64)];
+    find(head, b" stdout P ").is_some() || find(head, b" stderr P ").is_some()
+}
+
 /// Values that are never secrets: empty, a variable, a marker, null, booleans.
 fn plausible(v: &[u8]) -> bool {
     let t = trim(v);
     !(t.is_empty()
-        || t.starts_with(b"$")
+        || variable(t)
         || t.starts_with(b"<redacted")
         || t.starts_with(b"REDACTED")
         || t.eq_ignore_ascii_case(b"null")
@@ -926,6 +1152,22 @@ fn plausible(v: &[u8]) -> bool {
         || t == b"\"\""
         || t == b"''"
         || t.iter().all(|b| *b == b'*'))
+}
+
+/// A shell variable, not a value: `${X}`, `$(cmd)`, `$NAME` (upper case).
+/// `$3cr3t!` and `$ecret` are values.
+fn variable(t: &[u8]) -> bool {
+    match t {
+        [b'$', b'{' | b'(', ..] => true,
+        [b'$', rest @ ..] => {
+            let id = rest
+                .iter()
+                .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+                .count();
+            id > 0 && !rest[0].is_ascii_digit() && (id == rest.len() || !is_word(rest[id]))
+        }
+        _ => false,
+    }
 }
 
 fn trim_end(line: &[u8], mut e: usize) -> usize {
@@ -1037,6 +1279,52 @@ fn bootstrap_secret(v: &[u8]) -> Option<usize> {
     .then_some(7)
 }
 
+/// Prefixes of vendor tokens (GitHub, GitLab, Slack, Stripe, Vault, npm, age...).
+const VENDOR_PREFIXES: &[&[u8]] = &[
+    b"ghp_",
+    b"gho_",
+    b"ghu_",
+    b"ghs_",
+    b"ghr_",
+    b"github_pat_",
+    b"glpat-",
+    b"xoxb-",
+    b"xoxp-",
+    b"xoxa-",
+    b"hf_",
+    b"tskey-",
+    b"hvs.",
+    b"dop_v1_",
+    b"AIza",
+    b"sk-",
+    b"npm_",
+    b"pypi-",
+    b"sk_live_",
+    b"sk_test_",
+    b"rk_live_",
+    b"rk_test_",
+    b"whsec_",
+    b"xoxe.",
+    b"xoxe-",
+    b"xoxr-",
+    b"xoxs-",
+    b"xapp-",
+    b"glrt-",
+    b"gldt-",
+    b"glptt-",
+    b"glsoat-",
+    b"gloas-",
+    b"glcbt-",
+    b"GR1348941",
+    b"hvb.",
+    b"hvr.",
+    b"ya29.",
+    b"shpat_",
+    b"doo_v1_",
+    b"dor_v1_",
+    b"AGE-SECRET-KEY-1",
+];
+
 /// Secrets recognized by their own shape, starting at word `[s, e)`.
 fn token_pattern(line: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
     let w = &line[s..e];
@@ -1080,28 +1368,16 @@ fn token_pattern(line: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
         }
     }
     // Vendor token prefixes.
-    for p in [
-        &b"ghp_"[..],
-        b"gho_",
-        b"ghu_",
-        b"ghs_",
-        b"ghr_",
-        b"github_pat_",
-        b"glpat-",
-        b"xoxb-",
-        b"xoxp-",
-        b"xoxa-",
-        b"hf_",
-        b"tskey-",
-        b"hvs.",
-        b"dop_v1_",
-        b"AIza",
-        b"sk-",
-        b"npm_",
-        b"pypi-",
-    ] {
+    for p in VENDOR_PREFIXES {
         if w.starts_with(p) && w.len() >= p.len() + 16 {
             return Some((s, e));
+        }
+    }
+    // chrony/ntp key files: `1 SHA1 HEX:...`, `2 MD5 ASCII:...`.
+    if (w == b"HEX" || w == b"ASCII") && line.get(e) == Some(&b':') {
+        let ve = token_end(line, e + 1, false);
+        if ve - e > 8 {
+            return Some((e + 1, ve));
         }
     }
     // k3s secure token K10<hex>::<user>:<password>, and the bare <hex>::user:pass form.
@@ -1138,8 +1414,9 @@ fn separator(line: &[u8], e: usize, flag: bool) -> Option<Sep> {
     let mut j = e;
     let mut quoted_key = false;
     // Closing quote of a quoted key: `"token":`, `\"token\":`, `'token':`.
-    if j + 1 < n && line[j] == b'\\' && line[j + 1] == b'"' {
-        j += 2;
+    let bs = line[j..].iter().take_while(|b| **b == b'\\').count();
+    if bs > 0 && line.get(j + bs) == Some(&b'"') {
+        j += bs + 1;
         quoted_key = true;
     } else if j < n && matches!(line[j], b'"' | b'\'') {
         j += 1;
@@ -1153,10 +1430,19 @@ fn separator(line: &[u8], e: usize, flag: bool) -> Option<Sep> {
     let mut colon = false;
     if j < n && line[j] == b'=' {
         eq = true;
-        j += 1;
+        // `'password' => 'x'` (Ruby, Perl, PHP, Puppet).
+        j += if line.get(j + 1) == Some(&b'>') { 2 } else { 1 };
     } else if j < n && line[j] == b':' && !line[j..].starts_with(b"://") {
         colon = true;
+        // `password := "x"` (Go, Makefiles).
+        j += if line.get(j + 1) == Some(&b'=') { 2 } else { 1 };
+    } else if flag && quoted_key && j == sep_start && line.get(j) == Some(&b',') {
+        // `["--token", "x"]`: a flag and its value as JSON array items.
         j += 1;
+    } else if line[j..].starts_with("\u{ff1a}".as_bytes()) {
+        // A fullwidth colon (CJK locales).
+        colon = true;
+        j += 3;
     } else if !flag || (j == sep_start && j < n && !is_space(line[j]) && line[j] != b'\\') {
         return None;
     }
@@ -1190,7 +1476,9 @@ fn value_span(
     enclosing: Option<u8>,
 ) -> (usize, usize, usize, bool) {
     let (n, j) = (line.len(), sep.value);
-    if j < n && (line[j] == b'"' || line[j] == b'\'' || line[j..].starts_with(b"\\\"")) {
+    let bs = line[j..].iter().take_while(|b| **b == b'\\').count();
+    if j < n && (line[j] == b'"' || line[j] == b'\'' || (bs > 0 && line.get(j + bs) == Some(&b'"')))
+    {
         let (vs, ve, next) = quoted_value(line, j);
         return (vs, ve, next, false);
     }
@@ -1232,16 +1520,21 @@ fn value_span(
 /// span and where scanning goes on; unterminated, it runs to the line's end.
 fn quoted_value(line: &[u8], j: usize) -> (usize, usize, usize) {
     let n = line.len();
-    let esc = line[j] == b'\\';
+    // `\"`, `\\\"`...: a quote escaped once or more (JSON in JSON in a log).
+    let bs = line[j..].iter().take_while(|b| **b == b'\\').count();
+    let esc = bs > 0;
     let q = if esc { b'"' } else { line[j] };
-    let vs = j + if esc { 2 } else { 1 };
+    let vs = j + bs + 1;
     let mut k = vs;
     loop {
         if k >= n {
             return (vs, trim_end(line, n), n);
         }
-        if esc && line[k] == b'\\' && line.get(k + 1) == Some(&b'"') {
-            return (vs, k, k + 2);
+        if esc && line[k] == b'\\' {
+            let run = line[k..].iter().take_while(|b| **b == b'\\').count();
+            if line.get(k + run) == Some(&b'"') {
+                return (vs, k, k + run + 1);
+            }
         }
         if !esc && line[k] == b'\\' && q == b'"' {
             k += 2;
@@ -1297,14 +1590,27 @@ fn b64_keys(line: &[u8], from: usize, spans: &mut Vec<(usize, usize, bool)>) {
     while i < n {
         if is_b64(line[i]) && (i == 0 || !is_b64(line[i - 1])) {
             let e = i + line[i..].iter().take_while(|b| is_b64(**b)).count();
+            // `NAME_B64=LS0t...`: the run may start with a name and `=`.
+            let after_eq = line[i..e]
+                .iter()
+                .position(|b| *b == b'=')
+                .map(|p| i + p + 1)
+                .filter(|s| e - *s >= 20);
             if e - i >= 20 && b64_is_key(&line[i..e]) {
                 spans.push((i, e, false));
+            } else if let Some(s) = after_eq.filter(|s| b64_is_key(&line[*s..e])) {
+                spans.push((s, e, false));
             }
             i = e;
         } else {
             i += 1;
         }
     }
+}
+
+/// A one-line JSON Kubernetes Secret: its `data` values are secrets.
+fn secret_object(line: &[u8]) -> bool {
+    find(line, b"\"kind\":\"Secret\"").is_some() || find(line, b"\"kind\": \"Secret\"").is_some()
 }
 
 /// `key` right after a word that makes a secret name with it (`api key`).
