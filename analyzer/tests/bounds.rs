@@ -571,3 +571,49 @@ fn many_certificates_and_kubeconfigs_stay_bounded() {
     );
     assert!(pr.contains("budget"), "{pr}");
 }
+
+/// Certificates whose parsed form is many times their size: thousands of
+/// subject alternative names each, a thousand of them, and blocks too large
+/// to be a certificate, in PEM files and a kubeconfig's `*-data`. Before the
+/// certificate budget, `analyze` held each name as a string (973 MiB for a
+/// 400 KiB .tgz) and `certs` printed them all (6.6 GiB, 42 s).
+#[test]
+fn certificates_with_many_names_stay_bounded() {
+    let wide = gen::pem_cert(&gen::der_cert("system:node:pi", 8000));
+    let huge = gen::pem_cert(&gen::der_cert("huge", 20_000));
+    let kube = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: {}\n    server: https://10.0.0.1:6443\n  name: c\n",
+        testkit::base64(huge.as_bytes())
+    );
+    let mut t = gen::Tgz::default();
+    t.file("manifest.json", &gen::manifest(1_795_500_000_000));
+    t.file("files/etc/kubernetes/pki/huge.crt", huge.as_bytes());
+    t.file("files/etc/kubernetes/kubelet.conf", kube.as_bytes());
+    for i in 0..30 {
+        let name = format!("files/etc/kubernetes/pki/w{i}.crt");
+        t.file(&name, wide.repeat(32).as_bytes());
+    }
+    t.file(gen::JOURNAL, gen::SWAP_LINE.as_bytes());
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("wide-certs.tgz");
+    std::fs::write(&p, t.finish()).unwrap();
+    let p = p.to_str().unwrap();
+    let r = run(&["analyze", "--format", "json", p]);
+    r.bounded("960 certificates of 8000 names each");
+    let pr = problems(&r.json()[0]);
+    for want in [
+        "7936 of a certificate's 8000 subject alternative names (the first 64 were kept)",
+        "budget of 256 certificates is used up",
+        "over the limit of 64 KiB",
+        "kubelet.conf (certificate-authority-data)",
+    ] {
+        assert!(pr.contains(want), "{want}: {pr}");
+    }
+    let c = run(&["certs", p]);
+    c.bounded("certs: 960 certificates of 8000 names each");
+    assert!(
+        c.stdout.len() < 4 << 20,
+        "{} bytes of certs",
+        c.stdout.len()
+    );
+}
