@@ -762,3 +762,19 @@ fn rule_files_share_one_pattern_budget() {
         );
     }
 }
+
+/// `--node-yaml` and `--events` were read whole with no limit: `--events
+/// /dev/zero` grew until the machine ran out of memory. They are refused
+/// past 4 MiB with a clear error.
+#[test]
+fn extra_evidence_files_are_bounded() {
+    let t = tempfile::tempdir().unwrap();
+    let log = t.path().join("k.log");
+    std::fs::write(&log, format!("{}\n", gen::SWAP_LINE)).unwrap();
+    for flag in ["--node-yaml", "--events"] {
+        let r = run(&["analyze", flag, "/dev/zero", log.to_str().unwrap()]);
+        r.bounded(&format!("analyze {flag} /dev/zero"));
+        assert_eq!(r.code, Some(2), "{}", r.stderr);
+        assert!(r.stderr.contains("larger than 4 MiB"), "{}", r.stderr);
+    }
+}
