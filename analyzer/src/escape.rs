@@ -11,13 +11,26 @@ pub fn terminal(s: &str) -> String {
         match c {
             '\t' => out.push(' '),
             c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32));
-            }
+            c if invisible(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Characters that change how text around them reads without showing
+/// themselves: Unicode's format characters (direction marks and overrides,
+/// zero-width characters, the byte-order mark, invisible operators, tags),
+/// line and paragraph separators, and fillers that render as blank.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}'
+        | '\u{ffa0}' | '\u{fff9}'..='\u{fffb}' | '\u{600}'..='\u{605}' | '\u{6dd}'
+        | '\u{70f}' | '\u{890}' | '\u{891}' | '\u{8e2}' | '\u{110bd}' | '\u{110cd}'
+        | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}' | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0000}'..='\u{e0fff}')
 }
 
 /// Plain Markdown text: every character with meaning (emphasis, code, HTML,
@@ -82,6 +95,14 @@ mod tests {
         assert_eq!(terminal("a\x1b[31mred\x07"), "a\\x1b[31mred\\x07");
         assert_eq!(terminal("tab\there"), "tab here");
         assert_eq!(terminal("\u{202e}evil"), "\\u{202e}evil");
+        // Format characters and separators that Unicode does not call
+        // control characters: an Arabic letter mark, a byte-order mark, a
+        // word joiner, a line separator, an invisible tag character.
+        assert_eq!(
+            terminal("a\u{61c}b\u{feff}c\u{2060}d\u{2028}e\u{e0041}f\u{ad}g"),
+            "a\\u{61c}b\\u{feff}c\\u{2060}d\\u{2028}e\\u{e0041}f\\u{ad}g"
+        );
+        assert_eq!(terminal("é ü 漢字 ✓"), "é ü 漢字 ✓");
     }
 
     #[test]

@@ -35,13 +35,25 @@ fn input_file(p: &Path) -> bool {
     .any(|e| n.ends_with(e))
 }
 
+/// Inputs one run analyzes: every report is held until the fleet summary,
+/// so a directory of a million pastes would otherwise grow without end
+/// (20,000 tiny ones took 121 MiB).
+pub const MAX_INPUTS: usize = 10_000;
+
 fn collect(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut items: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+    let mut items: Vec<PathBuf> = rd
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .take(4 * MAX_INPUTS)
+        .collect();
     items.sort();
     for p in items {
+        if out.len() > MAX_INPUTS {
+            return;
+        }
         let Ok(m) = std::fs::symlink_metadata(&p) else {
             continue;
         };
@@ -61,6 +73,12 @@ fn collect(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 /// a bundle replaced by the bundles and pastes under it (sorted). Returns the
 /// inputs and whether this is a fleet run (several inputs, or a directory).
 pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
+    let (out, fleet, _) = expand_capped(paths);
+    (out, fleet)
+}
+
+/// [`expand`], keeping at most [`MAX_INPUTS`] inputs; true when some were left out.
+pub fn expand_capped(paths: &[PathBuf]) -> (Vec<PathBuf>, bool, bool) {
     let mut out = Vec::new();
     let mut expanded = false;
     for p in paths {
@@ -76,7 +94,9 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
         out.push(p.clone());
     }
     let fleet = expanded || out.len() > 1;
-    (out, fleet)
+    let cut = out.len() > MAX_INPUTS;
+    out.truncate(MAX_INPUTS);
+    (out, fleet, cut)
 }
 
 /// The name a report is listed under: node name, else hostname, else the
@@ -353,5 +373,18 @@ mod tests {
         let (v, fleet) = expand(std::slice::from_ref(&b));
         assert!(!fleet);
         assert_eq!(v, [b]);
+    }
+
+    #[test]
+    fn a_directory_of_too_many_inputs_is_cut_and_says_so() {
+        let t = tempfile::tempdir().unwrap();
+        for i in 0..MAX_INPUTS + 3 {
+            std::fs::write(t.path().join(format!("n{i:05}.log")), "").unwrap();
+        }
+        let (v, fleet, cut) = expand_capped(&[t.path().to_path_buf()]);
+        assert!(fleet && cut);
+        assert_eq!(v.len(), MAX_INPUTS);
+        let (v, _, cut) = expand_capped(&v);
+        assert!(!cut && v.len() == MAX_INPUTS);
     }
 }

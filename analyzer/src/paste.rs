@@ -238,10 +238,24 @@ fn describe_end(lines: &[&str], from: usize) -> usize {
 
 /// Find the recognized sections of a paste.
 pub fn sections(text: &str) -> Vec<Section> {
+    sections_at_most(text, usize::MAX).0
+}
+
+/// Sections recognized in one pasted text: a ticket holds a handful, and
+/// each costs a parse and memory many times its size when it is one line.
+pub const MAX_SECTIONS: usize = 64;
+/// Bytes of sections (copies of pasted text) kept from one input.
+pub const SECTIONS_TOTAL: usize = 16 << 20;
+
+/// The first `max` sections of `text`, and whether there were more.
+pub fn sections_at_most(text: &str, max: usize) -> (Vec<Section>, bool) {
     let lines: Vec<&str> = text.lines().map(clean).collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
+        if out.len() >= max {
+            return (out, true);
+        }
         let l = lines[i];
         let (kind, start, block) = if let Some(k) = command_kind(l).filter(|_| is_prompt(l)) {
             (k, i + 1, true)
@@ -280,7 +294,7 @@ pub fn sections(text: &str) -> Vec<Section> {
         }
         i = end.max(i + 1);
     }
-    out
+    (out, false)
 }
 
 #[cfg(test)]
@@ -356,6 +370,15 @@ a log line after a blank one
         assert_eq!(s.len(), 1);
         assert!(s[0].text.contains("cpu:           -1"));
         assert!(!s[0].text.contains("a log line"));
+    }
+
+    #[test]
+    fn sections_stop_at_the_cap() {
+        let t = "$ free\nx\n".repeat(100);
+        let (s, cut) = sections_at_most(&t, 10);
+        assert_eq!((s.len(), cut), (10, true));
+        let (s, cut) = sections_at_most(&t, 100);
+        assert_eq!((s.len(), cut), (100, false));
     }
 
     #[test]

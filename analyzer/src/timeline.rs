@@ -166,9 +166,8 @@ impl Sink for LogSink<'_> {
                 break;
             }
             if buf.last() != Some(&b'\n') && got == MAX_LINE {
-                // Overlong line: skip its rest.
-                let mut sink = Vec::new();
-                r.read_until(b'\n', &mut sink)?;
+                // Overlong line: skip its rest, holding none of it.
+                skip_line(&mut r)?;
             }
             n += 1;
             let line = String::from_utf8_lossy(&buf);
@@ -190,6 +189,23 @@ impl Sink for LogSink<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Consume up to and including the next `\n` (or to the end) without
+/// keeping what is skipped: a line may be a gigabyte long.
+fn skip_line(r: &mut impl BufRead) -> io::Result<()> {
+    loop {
+        let chunk = r.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        if let Some(p) = memchr::memchr(b'\n', chunk) {
+            r.consume(p + 1);
+            return Ok(());
+        }
+        let n = chunk.len();
+        r.consume(n);
     }
 }
 
@@ -398,6 +414,7 @@ pub fn build_with(
     opts: &Options,
     pats: &Patterns,
 ) -> Result<Timeline, input::InputError> {
+    let start = std::time::Instant::now();
     let ins = crate::inspect(path, rules, opts)?;
     let n = pats.events.len();
     let mut sink = LogSink {
@@ -406,7 +423,24 @@ pub fn build_with(
         last: (0..n).map(|_| Default::default()).collect(),
         dropped: 0,
     };
-    let (_, mut problems, _) = input::read(path, &opts.limits, &mut sink)?;
+    // The input is read a second time for the timeline's own patterns; both
+    // reads share the input's one time budget.
+    let mut limits = opts.limits;
+    let used = start.elapsed().as_secs_f64().ceil() as u64;
+    let mut problems = if limits.max_seconds > 0 && used >= limits.max_seconds {
+        vec![input::Problem {
+            path: path.display().to_string(),
+            problem: format!(
+                "time budget of {} s for this input used up before the timeline's read; log events are missing (--max-seconds)",
+                limits.max_seconds
+            ),
+        }]
+    } else {
+        if limits.max_seconds > 0 {
+            limits.max_seconds -= used;
+        }
+        input::read(path, &limits, &mut sink)?.1
+    };
     for (name, data) in &opts.extra {
         let _ = sink.entry(name, Some(data.len() as u64), &mut data.as_slice());
     }
@@ -429,6 +463,14 @@ pub fn build_with(
     }
     events.sort_by(|a, b| a.time.total_cmp(&b.time).then(a.phase.cmp(&b.phase)));
     problems.extend(ctx.problems);
+    // What the first read cut (facts, budgets) holds for the timeline too.
+    let mut all = ins.scanned.problems.clone();
+    for p in problems {
+        if !all.contains(&p) {
+            all.push(p);
+        }
+    }
+    let problems = input::cap_problems(all);
     Ok(Timeline {
         input: path.display().to_string(),
         correction: corr,

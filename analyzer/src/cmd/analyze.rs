@@ -65,14 +65,26 @@ pub fn run(a: AnalyzeArgs, out: &mut dyn Write) -> Result<Exit, Error> {
     reports(args, &set, opts, out)
 }
 
-/// The extra evidence files, read into `opts.extra`.
+/// The extra evidence files, read into `opts.extra`. Each is held in memory
+/// and fed to every input, so it must be small: /dev/zero or a multi-GiB
+/// file is refused, not read to the end.
 fn read_extra(args: &Args, opts: &mut Options) -> Result<(), Error> {
+    use std::io::Read;
+    const MAX: u64 = crate::scan::SMALL_FILE;
     for (file, at) in [(&args.node_yaml, EXTRA_NODE), (&args.events, EXTRA_EVENTS)] {
         if let Some(f) = file {
-            let data = std::fs::read(f).map_err(|source| Error::Read {
+            let fail = |source| Error::Read {
                 path: f.clone(),
                 source,
-            })?;
+            };
+            let mut data = Vec::new();
+            std::fs::File::open(f)
+                .and_then(|h| h.take(MAX + 1).read_to_end(&mut data))
+                .map_err(fail)?;
+            if data.len() as u64 > MAX {
+                let msg = format!("larger than {} MiB; not read", MAX >> 20);
+                return Err(fail(std::io::Error::other(msg)));
+            }
             opts.extra.push((at.to_string(), data));
         }
     }
@@ -132,8 +144,17 @@ fn exit_of(r: &Analyzed) -> Exit {
 }
 
 /// The fleet summary in the chosen format.
-fn summary(results: &[Analyzed], args: &Args) -> Result<String, Error> {
-    let s = fleet::summarize(results);
+fn summary(results: &[Analyzed], args: &Args, cut: bool) -> Result<String, Error> {
+    let mut s = fleet::summarize(results);
+    if cut {
+        s.unreadable.push(fleet::Unreadable {
+            input: "(inputs)".into(),
+            reason: format!(
+                "more than {} inputs; the rest were not analyzed",
+                fleet::MAX_INPUTS
+            ),
+        });
+    }
     Ok(match args.format {
         Format::Json => serde_json::to_string(&s)? + "\n",
         Format::Markdown(_) => "\n".to_string() + &fleet::render_markdown(&s),
@@ -151,7 +172,7 @@ pub fn reports(
     out: &mut dyn Write,
 ) -> Result<Exit, Error> {
     read_extra(&args, &mut opts)?;
-    let (paths, fleet_run) = fleet::expand(&args.paths);
+    let (paths, fleet_run, cut) = fleet::expand_capped(&args.paths);
     let results = analyze_all(&paths, rules, &opts);
     let style = Style::detect();
     let mut exit = Exit::Joined;
@@ -176,7 +197,7 @@ pub fn reports(
         }
     }
     if fleet_run || args.summary {
-        let _ = write!(out, "{}", summary(&results, &args)?);
+        let _ = write!(out, "{}", summary(&results, &args, cut)?);
     }
     Ok(exit)
 }

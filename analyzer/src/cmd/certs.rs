@@ -40,6 +40,9 @@ pub struct CertReport {
     /// `measured`, `inferred` or `none`.
     pub reference_basis: &'static str,
     pub certificates: Vec<CertRow>,
+    /// What was cut or refused reading the input: the list may be partial.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<crate::input::Problem>,
 }
 
 fn check(nb: i64, na: i64, at: f64) -> (String, bool) {
@@ -112,6 +115,7 @@ pub fn report(
         reference_time: reference.map(|n| fmt_time(n as i64)),
         reference_basis: basis,
         certificates: rows,
+        problems: ins.scanned.problems.clone(),
     })
 }
 
@@ -154,11 +158,21 @@ pub fn text(r: &CertReport) -> String {
     }
     o.push_str(&t.to_string());
     o.push_str(&format!("\n{} certificates\n", r.certificates.len()));
+    if !r.problems.is_empty() {
+        o.push_str("\nInput problems (the list may be partial):\n");
+        for p in &r.problems {
+            o.push_str(&format!(
+                "  {}: {}\n",
+                sanitize(&p.path),
+                sanitize(&p.problem)
+            ));
+        }
+    }
     o
 }
 
 pub fn markdown(r: &CertReport) -> String {
-    let md = |s: &str| sanitize(s).replace('|', "\\|").replace('`', "'");
+    let md = crate::escape::md_text;
     let mut o = format!(
         "## nodejoin certs: `{}`\n\nNode clock at collection: {}; reference clock: {} ({})\n\n| file | subject | issuer | SANs | NotBefore | NotAfter | node clock | reference clock | verdict |\n|---|---|---|---|---|---|---|---|---|\n",
         sanitize(&r.input).replace('`', "'"),
@@ -179,6 +193,12 @@ pub fn markdown(r: &CertReport) -> String {
             c.reference_clock.as_deref().unwrap_or("-"),
             c.verdict
         ));
+    }
+    if !r.problems.is_empty() {
+        o.push_str("\n**Input problems (the list may be partial):**\n\n");
+        for p in &r.problems {
+            o.push_str(&format!("- {}: {}\n", md(&p.path), md(&p.problem)));
+        }
     }
     o
 }

@@ -63,11 +63,28 @@ pub fn text(t: &Timeline) -> String {
         ));
     }
     o.push('\n');
+    o.push_str(&problems_text(&t.problems));
+    o
+}
+
+/// What was cut or refused, as `analyze` lists it: the timeline may be partial.
+fn problems_text(problems: &[crate::input::Problem]) -> String {
+    if problems.is_empty() {
+        return String::new();
+    }
+    let mut o = String::from("\nInput problems (the timeline may be partial):\n");
+    for p in problems {
+        o.push_str(&format!(
+            "  {}: {}\n",
+            sanitize(&p.path),
+            sanitize(&p.problem)
+        ));
+    }
     o
 }
 
 pub fn markdown(t: &Timeline) -> String {
-    let md = |s: &str| sanitize(s).replace('|', "\\|").replace('`', "'");
+    let md = crate::escape::md_text;
     let mut o = format!(
         "## nodejoin timeline: `{}`\n\n**Clock correction:** {}\n\n| time (corrected) | node clock | phase | source | event | evidence |\n|---|---|---|---|---|---|\n",
         sanitize(&t.input).replace('`', "'"),
@@ -75,17 +92,33 @@ pub fn markdown(t: &Timeline) -> String {
     );
     for e in &t.events {
         o.push_str(&format!(
-            "| {} | {} | {} {} | {} | {} | `{}{}` {} |\n",
+            "| {} | {} | {} {} | {} | {} | {} {} |\n",
             e.time_rfc3339,
             e.node_time.as_deref().unwrap_or("(cluster)"),
             e.phase,
             e.phase_name,
             md(&e.source),
             md(&e.label),
-            md(&e.evidence.file),
-            e.evidence.line.map(|l| format!(":{l}")).unwrap_or_default(),
+            crate::escape::md_code(
+                &format!(
+                    "{}{}",
+                    e.evidence.file,
+                    e.evidence.line.map(|l| format!(":{l}")).unwrap_or_default()
+                ),
+                true
+            ),
             md(&short(&e.evidence.text, 120))
         ));
+    }
+    if !t.problems.is_empty() {
+        o.push_str("\n**Input problems (the timeline may be partial):**\n\n");
+        for p in &t.problems {
+            o.push_str(&format!(
+                "- {}: {}\n",
+                crate::escape::md_text(&p.path),
+                crate::escape::md_text(&p.problem)
+            ));
+        }
     }
     o
 }

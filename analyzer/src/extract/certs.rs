@@ -35,25 +35,57 @@ fn kubeconfig(d: &Doc) -> Option<Kubeconfig> {
     })
 }
 
-pub(super) fn all(c: &mut Ctx, facts: &mut Facts) -> Vec<Cert> {
+/// Certificates parsed from one input (a bundle holds a few dozen): each
+/// costs memory, and the `certs` report lists every one.
+pub(super) const MAX_CERTS: usize = 256;
+
+/// Every certificate of the input, up to [`MAX_CERTS`]; what was left out
+/// or could not be parsed is reported. Kubeconfigs come first (they name the
+/// kubelet's certificates), with at most half of the budget.
+fn collect(c: &mut Ctx) -> (Vec<Cert>, Vec<Kubeconfig>) {
+    let mut cut = false;
+    let mut kcs = Vec::new();
+    let mut from_kcs = Vec::new();
+    for d in c.docs(Content::Kubeconfig) {
+        if from_kcs.len() + 2 > MAX_CERTS / 2 {
+            cut = true;
+            break;
+        }
+        if let Some(k) = kubeconfig(d) {
+            from_kcs.extend(k.ca.clone());
+            from_kcs.extend(k.client.clone());
+            kcs.push(k);
+        }
+    }
     let mut all = Vec::new();
     let mut bad = 0;
     for d in c.docs(Content::Certificate) {
-        let (cs, b) = certs::parse(&d.path, &d.data);
+        let room = MAX_CERTS - from_kcs.len() - all.len();
+        let (cs, b) = certs::parse_at_most(&d.path, &d.data, room);
+        cut |= cs.len() == room;
         all.extend(cs);
         bad += b;
     }
-    let kcs: Vec<Kubeconfig> = c.docs(Content::Kubeconfig).filter_map(kubeconfig).collect();
-    for k in &kcs {
-        all.extend(k.ca.clone());
-        all.extend(k.client.clone());
-    }
+    all.extend(from_kcs);
     if bad > 0 {
         c.problems.push(Problem {
             path: "certificates".into(),
             problem: format!("{bad} certificate block(s) could not be parsed"),
         });
     }
+    if cut {
+        c.problems.push(Problem {
+            path: "certificates".into(),
+            problem: format!(
+                "the input's budget of {MAX_CERTS} certificates is used up; the rest were not parsed"
+            ),
+        });
+    }
+    (all, kcs)
+}
+
+pub(super) fn all(c: &mut Ctx, facts: &mut Facts) -> Vec<Cert> {
+    let (all, kcs) = collect(c);
     facts.set(CERT_COUNT, all.len() as f64, None);
     let Some(now) = c.collected else { return all };
     // Kubelet kubeconfig: kubelet.conf (kubeadm) or kubelet.kubeconfig (k3s).

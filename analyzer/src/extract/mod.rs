@@ -76,6 +76,8 @@ impl<'a> Ctx<'a> {
             listings: None,
             problems: Vec::new(),
         };
+        // Sections are copies of what was kept: their bytes have a budget.
+        let mut section_bytes = 0;
         for (path, data) in &s.small {
             let kind = layout::content_of(path);
             let bundled =
@@ -87,7 +89,29 @@ impl<'a> Ctx<'a> {
                     first_line: 1,
                     data: Cow::Borrowed(data),
                 });
-                for sec in paste::sections(&String::from_utf8_lossy(data)) {
+                let (secs, cut) =
+                    paste::sections_at_most(&String::from_utf8_lossy(data), paste::MAX_SECTIONS);
+                if cut {
+                    c.problems.push(Problem {
+                        path: path.clone(),
+                        problem: format!(
+                            "more than {} sections of command output or config in pasted text; the rest were not used",
+                            paste::MAX_SECTIONS
+                        ),
+                    });
+                }
+                for sec in secs {
+                    if section_bytes + sec.text.len() > paste::SECTIONS_TOTAL {
+                        c.problems.push(Problem {
+                            path: path.clone(),
+                            problem: format!(
+                                "sections of pasted text past {} MiB in this input were not used",
+                                paste::SECTIONS_TOTAL >> 20
+                            ),
+                        });
+                        break;
+                    }
+                    section_bytes += sec.text.len();
                     c.docs.push(Doc {
                         kind: sec.kind,
                         path: path.clone(),

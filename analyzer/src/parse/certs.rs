@@ -55,8 +55,52 @@ pub fn fmt_time(t: i64) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
+/// A certificate block larger than this is refused unparsed: real ones are a
+/// few KiB, and a parsed certificate's names take several times its size.
+pub const MAX_DER: usize = 64 << 10;
+/// Subject alternative names kept per certificate; the rest are counted.
+pub const MAX_SANS: usize = 64;
+/// Characters kept of a subject or issuer name.
+pub const MAX_NAME: usize = 512;
+
+/// `s` cut to at most `max` bytes at a character boundary, marked when cut.
+fn clip(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}
+
+fn san(n: &GeneralName) -> Option<String> {
+    match n {
+        GeneralName::DNSName(d) => Some(format!("DNS:{d}")),
+        GeneralName::IPAddress(b) if b.len() == 4 => Some(format!(
+            "IP:{}",
+            std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3])
+        )),
+        GeneralName::IPAddress(b) if b.len() == 16 => <[u8; 16]>::try_from(*b)
+            .ok()
+            .map(|a| format!("IP:{}", std::net::Ipv6Addr::from(a))),
+        _ => None,
+    }
+}
+
 fn from_der(file: &str, der: &[u8]) -> Option<Cert> {
-    let (_, c) = parse_x509_certificate(der).ok()?;
+    if der.len() > MAX_DER {
+        let msg = format!(
+            "a certificate of {} bytes, over the limit of {} KiB",
+            der.len(),
+            MAX_DER >> 10
+        );
+        crate::structured::note(file, msg);
+        return None;
+    }
+    let (rest, c) = parse_x509_certificate(der).ok()?;
     let cn = c
         .subject()
         .iter_common_name()
@@ -64,35 +108,28 @@ fn from_der(file: &str, der: &[u8]) -> Option<Cert> {
         .and_then(|a| a.as_str().ok())
         .unwrap_or("")
         .to_string();
-    let sans = match c.subject_alternative_name() {
-        Ok(Some(ext)) => ext
-            .value
-            .general_names
-            .iter()
-            .filter_map(|n| match n {
-                GeneralName::DNSName(d) => Some(format!("DNS:{d}")),
-                GeneralName::IPAddress(b) if b.len() == 4 => Some(format!(
-                    "IP:{}",
-                    std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3])
-                )),
-                GeneralName::IPAddress(b) if b.len() == 16 => <[u8; 16]>::try_from(*b)
-                    .ok()
-                    .map(|a| format!("IP:{}", std::net::Ipv6Addr::from(a))),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
+    let names = match c.subject_alternative_name() {
+        Ok(Some(ext)) => &ext.value.general_names[..],
+        _ => &[],
     };
+    if names.len() > MAX_SANS {
+        let msg = format!(
+            "{} of a certificate's {} subject alternative names (the first {MAX_SANS} were kept)",
+            names.len() - MAX_SANS,
+            names.len()
+        );
+        crate::structured::note(file, msg);
+    }
     Some(Cert {
         file: file.to_string(),
-        subject: c.subject().to_string(),
-        subject_cn: cn,
-        issuer: c.issuer().to_string(),
+        subject: clip(c.subject().to_string(), MAX_NAME),
+        subject_cn: clip(cn, MAX_NAME),
+        issuer: clip(c.issuer().to_string(), MAX_NAME),
         not_before: c.validity().not_before.timestamp(),
         not_after: c.validity().not_after.timestamp(),
         is_ca: c.is_ca(),
-        sans,
-        der: der.to_vec(),
+        sans: names.iter().take(MAX_SANS).filter_map(san).collect(),
+        der: der[..der.len() - rest.len()].to_vec(),
     })
 }
 
@@ -102,8 +139,17 @@ pub const MAX_PER_FILE: usize = 32;
 /// Every certificate in a PEM bundle or DER file. Malformed blocks are skipped
 /// and counted.
 pub fn parse(file: &str, data: &[u8]) -> (Vec<Cert>, usize) {
+    parse_at_most(file, data, MAX_PER_FILE)
+}
+
+/// Like [`parse`], stopping silently after `max` certificates (the caller's
+/// budget, which the caller reports).
+pub fn parse_at_most(file: &str, data: &[u8], max: usize) -> (Vec<Cert>, usize) {
     let mut out = Vec::new();
     let mut bad = 0;
+    if max == 0 {
+        return (out, bad);
+    }
     if data.starts_with(&[0x30, 0x82]) || data.starts_with(&[0x30, 0x81]) {
         match from_der(file, data) {
             Some(c) => out.push(c),
@@ -112,6 +158,9 @@ pub fn parse(file: &str, data: &[u8]) -> (Vec<Cert>, usize) {
         return (out, bad);
     }
     for pem in Pem::iter_from_buffer(data) {
+        if out.len() >= max {
+            break;
+        }
         if out.len() + bad >= MAX_PER_FILE {
             crate::structured::note(
                 file,

@@ -83,17 +83,20 @@ pub fn duplicates(text: &str) -> Option<Duplicate> {
     let mut weave: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
     let mut printed = Printed::default();
     let mut column: Option<usize> = None;
+    // Per-line work stays cheap on hostile text of millions of lines: the
+    // Weave phrase is looked for only when the text holds it at all.
+    let weave_text = memchr::memmem::find(text.as_bytes(), b"Our name is ").is_some();
     for (i, l) in text.lines().enumerate() {
         let t = crate::paste::clean(l).trim();
         printed.line(i, t);
         if let Some((k, v)) = t.split_once(':') {
-            let v = v.trim();
-            if KEYS.contains(&k.trim().to_lowercase().as_str()) && looks_id(v) {
+            let (k, v) = (k.trim(), v.trim());
+            if k.len() <= 12 && KEYS.contains(&k.to_lowercase().as_str()) && looks_id(v) {
                 seen.entry(v.to_lowercase()).or_default().push(i);
                 continue;
             }
         }
-        if let Some(rest) = t.split("Our name is ").nth(1) {
+        if let Some(rest) = weave_text.then(|| t.split("Our name is ").nth(1)).flatten() {
             if let Some((mac, nick)) = rest.split_once('(') {
                 weave
                     .entry(mac.to_lowercase())
@@ -102,14 +105,17 @@ pub fn duplicates(text: &str) -> Option<Duplicate> {
             }
             continue;
         }
-        let w: Vec<&str> = t.split_whitespace().collect();
-        if w.first() == Some(&"NAME") {
+        let mut w = t.split_whitespace();
+        if t.starts_with("NAME") && w.next() == Some("NAME") {
             column = w
-                .iter()
-                .position(|c| c.contains("MACHINE") || c.contains("UUID"));
+                .position(|c| c.contains("MACHINE") || c.contains("UUID"))
+                .map(|p| p + 1);
             continue;
         }
-        if let Some(v) = column.and_then(|c| w.get(c)).filter(|v| looks_id(v)) {
+        if let Some(v) = column
+            .and_then(|c| t.split_whitespace().nth(c))
+            .filter(|v| looks_id(v))
+        {
             seen.entry(v.to_lowercase()).or_default().push(i);
         } else if t.is_empty() {
             column = None;

@@ -378,3 +378,67 @@ pub fn cases() -> Vec<Case> {
         },
     ]
 }
+
+/// DER tag-length-value.
+fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    let n = body.len();
+    if n < 128 {
+        v.push(n as u8);
+    } else {
+        let b = n.to_be_bytes();
+        let skip = b.iter().take_while(|x| **x == 0).count();
+        v.push(0x80 | (b.len() - skip) as u8);
+        v.extend_from_slice(&b[skip..]);
+    }
+    v.extend_from_slice(body);
+    v
+}
+
+fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+    tlv(0x30, &parts.concat())
+}
+
+/// An X.509 certificate as a hostile tool could write it: `cn` for subject,
+/// `sans` copies of the DNS name `a.b`, a junk RSA key and signature. It
+/// parses; it verifies against nothing.
+pub fn der_cert(cn: &str, sans: usize) -> Vec<u8> {
+    let alg = seq(&[
+        tlv(6, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]),
+        vec![5, 0],
+    ]);
+    let name = |s: &str| {
+        let atv = seq(&[tlv(6, &[0x55, 4, 3]), tlv(0x0c, s.as_bytes())]);
+        seq(&[tlv(0x31, &atv)])
+    };
+    let rsa = seq(&[
+        tlv(6, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]),
+        vec![5, 0],
+    ]);
+    let key = seq(&[tlv(2, &[0x00, 0xc1, 0x23, 0x45]), tlv(2, &[1, 0, 1])]);
+    let spki = seq(&[rsa, tlv(3, &[&[0u8][..], &key].concat())]);
+    let names: Vec<Vec<u8>> = (0..sans).map(|_| tlv(0x82, b"a.b")).collect();
+    let san = seq(&[tlv(6, &[0x55, 29, 17]), tlv(4, &seq(&names))]);
+    let tbs = seq(&[
+        tlv(0xa0, &tlv(2, &[2])),
+        tlv(2, &[1]),
+        alg.clone(),
+        name("ca"),
+        seq(&[tlv(0x17, b"250101000000Z"), tlv(0x17, b"350101000000Z")]),
+        name(cn),
+        spki,
+        tlv(0xa3, &seq(&[san])),
+    ]);
+    seq(&[tbs, alg, tlv(3, &[0u8; 65])])
+}
+
+pub fn pem_cert(der: &[u8]) -> String {
+    let b = testkit::base64(der);
+    let mut s = String::from("-----BEGIN CERTIFICATE-----\n");
+    for l in b.as_bytes().chunks(64) {
+        s.push_str(std::str::from_utf8(l).unwrap());
+        s.push('\n');
+    }
+    s.push_str("-----END CERTIFICATE-----\n");
+    s
+}
