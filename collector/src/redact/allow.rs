@@ -521,6 +521,45 @@ const SECRET_ENDINGS: &[&str] = &[
 /// True when a key's name says its value is a secret (`K3S_TOKEN`, `vpn-auth`,
 /// `etcd-s3-secret-key`, `client-key-data`, `x-api-key`, `PASSWD`).
 pub fn secret_name(key: &[u8]) -> bool {
+    // Every word of every log line comes here: decide on the stack.
+    const CAP: usize = 128;
+    let body = &key[key.iter().take_while(|b| **b == b'-').count()..];
+    if body.len() > CAP {
+        return secret_name_slow(key);
+    }
+    let (mut rb, mut nb) = ([0u8; CAP], [0u8; CAP]);
+    let mut nl = 0;
+    for (i, b) in body.iter().enumerate() {
+        rb[i] = b.to_ascii_lowercase();
+        if b.is_ascii_alphanumeric() {
+            nb[nl] = rb[i];
+            nl += 1;
+        }
+    }
+    let raw = &rb[..body.len()];
+    let full = &nb[..nl];
+    let n = &full[..full.len() - full.iter().rev().take_while(|b| b.is_ascii_digit()).count()];
+    if n.is_empty() {
+        return false;
+    }
+    // The last byte first: a slice comparison is a memcmp call.
+    let last = n[n.len() - 1];
+    if SECRET_ENDINGS
+        .iter()
+        .any(|e| e.as_bytes().last() == Some(&last) && n.ends_with(e.as_bytes()))
+    {
+        return true;
+    }
+    matches!(raw, b"pass" | b"sig" | b"pw" | b"pin")
+        || [&b"_pin"[..], b"-pin", b"_pw", b"-pw", b"_pass", b"-pass"]
+            .iter()
+            .any(|e| raw.ends_with(e))
+        || env_key(key)
+        || n.windows(17).any(|w| w == b"datastoreendpoint")
+}
+
+/// The same decision with heap buffers, for keys too long for the stack.
+fn secret_name_slow(key: &[u8]) -> bool {
     let raw: Vec<u8> = key
         .iter()
         .skip_while(|b| **b == b'-')
@@ -632,4 +671,60 @@ pub fn keep_unit_key(key: &[u8]) -> bool {
         "standarderror",
     ];
     has(UNIT, &norm(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_and_heap_secret_names_agree() {
+        let mut words: Vec<Vec<u8>> = Vec::new();
+        let parts: &[&[u8]] = &[
+            b"",
+            b"-",
+            b"--",
+            b"_",
+            b"K3S_",
+            b"client-",
+            b"Data",
+            b"store",
+            b"X",
+            b"9",
+            b"public_",
+            b"-pin",
+            b"_pw",
+            b"pass",
+            b"sig",
+            b"token",
+            b"Password",
+            b"_KEY",
+            b"key",
+            b"end",
+            b"datastore-endpoint",
+            b"secret",
+            b"2",
+            b"auth",
+        ];
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    words.push([*a, *b, *c].concat());
+                }
+            }
+        }
+        for e in SECRET_ENDINGS {
+            words.push(e.as_bytes().to_vec());
+            words.push(format!("x_{}7", e.to_uppercase()).into_bytes());
+        }
+        words.push(vec![b'a'; 200]);
+        for w in &words {
+            assert_eq!(
+                secret_name(w),
+                secret_name_slow(w),
+                "{}",
+                String::from_utf8_lossy(w)
+            );
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! and `.netrc` `password VALUE`.
 
 use super::allow::secret_name;
+use super::text::find;
 
 pub(super) type Spans = Vec<(usize, usize, bool)>;
 
@@ -505,7 +506,7 @@ const PATH_TOKENS: &[&[u8]] = &[
 pub(super) fn url_path_tokens(line: &[u8], from: usize, spans: &mut Spans) {
     for m in PATH_TOKENS {
         let mut at = from;
-        while let Some(p) = line[at..].windows(m.len()).position(|w| w == *m) {
+        while let Some(p) = find(&line[at..], m) {
             let s = at + p + m.len();
             let e = s + line[s..]
                 .iter()
@@ -606,7 +607,7 @@ pub(super) fn jwk_private(line: &[u8], from: usize, spans: &mut Spans) {
         b"\"k\"",
     ] {
         let mut at = from;
-        while let Some(p) = line[at..].windows(m.len()).position(|w| w == m) {
+        while let Some(p) = find(&line[at..], m) {
             let mut j = at + p + m.len();
             at = j;
             while line.get(j).is_some_and(|b| matches!(b, b' ' | b':')) {
@@ -661,8 +662,8 @@ pub(super) fn secret_lines(line: &[u8]) -> Option<u32> {
         return Some(2);
     }
     // `chpasswd <<EOF` then `user:password` lines (a few; fail closed).
-    let heredoc = t.windows(2).any(|w| w == b"<<") && !t.windows(3).any(|w| w == b"<<<");
-    if heredoc && t.windows(8).any(|w| w == b"chpasswd") {
+    let heredoc = find(t, b"<<").is_some() && find(t, b"<<<").is_none();
+    if heredoc && find(t, b"chpasswd").is_some() {
         return Some(3);
     }
     let rest = t.strip_prefix(b"Private-Lines:")?;

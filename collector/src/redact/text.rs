@@ -108,19 +108,37 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return None;
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
+pub(super) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    find_by(hay, needle, false)
 }
 
 fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
+    find_by(hay, needle, true)
+}
+
+/// Substring search: scan for the first byte (either case), then compare the
+/// rest. Comparing a window at every offset costs a memcmp call per byte.
+fn find_by(hay: &[u8], needle: &[u8], ci: bool) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    if hay.len() < needle.len() {
         return None;
     }
-    hay.windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+    let (lo, up) = if ci {
+        (first.to_ascii_lowercase(), first.to_ascii_uppercase())
+    } else {
+        (first, first)
+    };
+    let last = hay.len() - needle.len();
+    let mut i = 0;
+    while i <= last {
+        let j = i + hay[i..=last].iter().position(|&b| b == lo || b == up)?;
+        let tail = &hay[j + 1..j + needle.len()];
+        if (ci && tail.eq_ignore_ascii_case(rest)) || (!ci && tail == rest) {
+            return Some(j);
+        }
+        i = j + 1;
+    }
+    None
 }
 
 fn trim(mut s: &[u8]) -> &[u8] {
