@@ -209,12 +209,22 @@ type Read1 = (Kind, Vec<Problem>, Stats);
 /// The input is opened once and its type sniffed from bytes kept in memory,
 /// so pipes and process substitution (`analyze <(cat b.tgz)`) work.
 pub fn read(path: &Path, limits: &Limits, sink: &mut dyn Sink) -> Result<Read1, InputError> {
+    read_by(path, limits, Deadline::after(limits.max_seconds), sink)
+}
+
+/// [`read`] against a deadline set earlier: the input's one time budget,
+/// shared with what follows the read (facts, a second read).
+pub fn read_by(
+    path: &Path,
+    limits: &Limits,
+    deadline: Deadline,
+    sink: &mut dyn Sink,
+) -> Result<Read1, InputError> {
     let fail = |e: &dyn fmt::Display| InputError {
         path: path.into(),
         message: e.to_string(),
     };
     let meta = std::fs::metadata(path).map_err(|e| fail(&e))?;
-    let deadline = Deadline::after(limits.max_seconds);
     if meta.is_dir() {
         let mut w = Walk {
             base: path,
