@@ -830,3 +830,31 @@ fn fact_extraction_stops_at_the_time_budget() {
         assert!(r.secs < 1.0 + MAX_SECS, "{cmd}: {:.1} s", r.secs);
     }
 }
+
+/// A named pipe given on the command line with no writer blocked `open`
+/// forever. It is now opened without blocking and waits for data only until
+/// the input's deadline; a pipe with a writer reads as before (see
+/// `pipes_and_process_substitution_are_read`).
+#[test]
+fn a_named_pipe_without_a_writer_does_not_hang() {
+    let t = tempfile::tempdir().unwrap();
+    let fifo = t.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let f = fifo.to_str().unwrap();
+    let b = testkit::workspace().join("fixtures/bundles/pi-clock-drift-kubeadm");
+    let b = b.to_str().unwrap();
+    for args in [
+        vec!["analyze", "--max-seconds", "1", f],
+        vec!["timeline", "--max-seconds", "1", f],
+        vec!["certs", "--max-seconds", "1", f],
+        vec!["analyze", "--max-seconds", "1", "--node-yaml", f, b],
+    ] {
+        let r = run(&args);
+        r.bounded(&format!("{}: FIFO without a writer", args.join(" ")));
+        assert_eq!(r.code, Some(2), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("named pipe"), "{args:?}: {}", r.stderr);
+        assert!(r.secs < 5.0, "{args:?}: {:.1} s", r.secs);
+    }
+}
