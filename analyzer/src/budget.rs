@@ -111,6 +111,26 @@ impl Deadline {
         Deadline { at: None, secs: 0 }
     }
 
+    /// Time left before the deadline; `None` when there is no limit.
+    pub fn left(&self) -> Option<Duration> {
+        self.at
+            .map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// The budget in seconds this deadline was made with (0: none).
+    pub fn secs(&self) -> u64 {
+        self.secs
+    }
+
+    /// What a step after reading says when it stopped at this deadline:
+    /// `what` was not done.
+    pub fn cut(&self, what: &str) -> String {
+        format!(
+            "time budget of {} s for this input used up; {what} (--max-seconds)",
+            self.secs
+        )
+    }
+
     /// Why reading must stop, once the time is up.
     pub fn passed(&self) -> Option<Exhausted> {
         let at = self.at?;

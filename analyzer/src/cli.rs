@@ -120,6 +120,22 @@ pub struct InputArgs {
     pub format: Format,
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// Stop reading the input after this many seconds (0: no limit).
+    #[arg(long, value_name = "S", default_value_t = crate::budget::DEFAULT_SECONDS)]
+    pub max_seconds: u64,
+}
+
+impl InputArgs {
+    /// The options `timeline` and `certs` read their input with.
+    pub fn options(&self) -> crate::Options {
+        crate::Options {
+            limits: crate::input::Limits {
+                max_seconds: self.max_seconds,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(clap::Args)]

@@ -201,6 +201,50 @@ fn is_tar(head: &[u8]) -> bool {
     head.len() >= 262 && &head[257..262] == b"ustar"
 }
 
+/// Open `path` for reading without blocking on a named pipe that has no
+/// writer (a plain `open` waits for one forever): the pipe is opened
+/// non-blocking, then waits for data at most until `deadline`. Pipes a shell
+/// hands over (`-`, `<(cat b.tgz)`) have their writer and read as before.
+pub fn open_input(path: &Path, deadline: Deadline) -> io::Result<File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let fifo = std::fs::metadata(path)?.file_type().is_fifo();
+    if !fifo {
+        return File::open(path);
+    }
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let fd = f.as_raw_fd();
+    // Wait until the pipe has data, or a writer came and went.
+    let ms = deadline
+        .left()
+        .map_or(-1, |d| d.as_millis().min(i32::MAX as u128) as i32);
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `p` is one valid pollfd for a descriptor `f` owns.
+    let n = unsafe { libc::poll(&mut p, 1, ms) };
+    if n == 0 {
+        let msg = format!(
+            "a named pipe with no data in {} s (no writer?); not read (--max-seconds)",
+            deadline.secs()
+        );
+        return Err(io::Error::other(msg));
+    }
+    // SAFETY: fcntl on a descriptor `f` owns; only O_NONBLOCK changes.
+    unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        if fl >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_NONBLOCK);
+        }
+    }
+    Ok(f)
+}
+
 /// What one input gave: its kind, its problems and its counts.
 type Read1 = (Kind, Vec<Problem>, Stats);
 
@@ -209,12 +253,22 @@ type Read1 = (Kind, Vec<Problem>, Stats);
 /// The input is opened once and its type sniffed from bytes kept in memory,
 /// so pipes and process substitution (`analyze <(cat b.tgz)`) work.
 pub fn read(path: &Path, limits: &Limits, sink: &mut dyn Sink) -> Result<Read1, InputError> {
+    read_by(path, limits, Deadline::after(limits.max_seconds), sink)
+}
+
+/// [`read`] against a deadline set earlier: the input's one time budget,
+/// shared with what follows the read (facts, a second read).
+pub fn read_by(
+    path: &Path,
+    limits: &Limits,
+    deadline: Deadline,
+    sink: &mut dyn Sink,
+) -> Result<Read1, InputError> {
     let fail = |e: &dyn fmt::Display| InputError {
         path: path.into(),
         message: e.to_string(),
     };
     let meta = std::fs::metadata(path).map_err(|e| fail(&e))?;
-    let deadline = Deadline::after(limits.max_seconds);
     if meta.is_dir() {
         let mut w = Walk {
             base: path,
@@ -227,7 +281,7 @@ pub fn read(path: &Path, limits: &Limits, sink: &mut dyn Sink) -> Result<Read1, 
         w.dir(path, 0);
         return Ok((Kind::Directory, w.problems.into_vec(), w.stats));
     }
-    let mut f = File::open(path).map_err(|e| fail(&e))?;
+    let mut f = open_input(path, deadline).map_err(|e| fail(&e))?;
     let mut head = vec![0u8; 512];
     let n = fill(&mut f, &mut head).map_err(|e| fail(&e))?;
     head.truncate(n);

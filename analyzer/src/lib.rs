@@ -54,10 +54,17 @@ struct Stage {
     stats: input::Stats,
 }
 
-fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, InputError> {
+/// Read one input and compute its facts, both against `deadline`: the
+/// input's one time budget. The certificates parsed come back too.
+fn scan_one(
+    path: &Path,
+    pats: &Patterns,
+    opts: &Options,
+    deadline: budget::Deadline,
+) -> Result<(Stage, Vec<parse::certs::Cert>), InputError> {
     structured::begin_input();
     let mut sc = Scanner::new(pats);
-    let (kind, problems, stats) = input::read(path, &opts.limits, &mut sc)?;
+    let (kind, problems, stats) = input::read_by(path, &opts.limits, deadline, &mut sc)?;
     for (name, data) in &opts.extra {
         use input::Sink;
         let _ = sc.entry(name, Some(data.len() as u64), &mut data.as_slice());
@@ -66,8 +73,8 @@ fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, Input
     scanned.problems.splice(0..0, problems);
     scanned.kind = Some(kind);
     let mut facts = Facts::default();
-    let mut ctx = extract::Ctx::new(&scanned);
-    extract::all(&mut ctx, &mut facts);
+    let mut ctx = extract::Ctx::new(&scanned, deadline);
+    let certs = extract::all(&mut ctx, &mut facts);
     let extra = std::mem::take(&mut ctx.problems);
     scanned.problems.extend(extra);
     scanned.problems.extend(
@@ -79,13 +86,14 @@ fn scan_one(path: &Path, pats: &Patterns, opts: &Options) -> Result<Stage, Input
             }),
     );
     scanned.problems = input::cap_problems(std::mem::take(&mut scanned.problems));
-    Ok(Stage {
+    let st = Stage {
         path: path.to_path_buf(),
         kind,
         scanned,
         facts,
         stats,
-    })
+    };
+    Ok((st, certs))
 }
 
 /// One input read and its facts computed, before rules are applied: what
@@ -94,15 +102,23 @@ pub struct Inspected {
     pub kind: input::Kind,
     pub scanned: Scanned,
     pub facts: Facts,
+    /// The certificates fact extraction parsed (not parsed again).
+    pub certs: Vec<parse::certs::Cert>,
+    /// The input's time budget, started before its read: what `timeline`
+    /// and `certs` do next shares it.
+    pub deadline: budget::Deadline,
 }
 
 pub fn inspect(path: &Path, rules: &RuleSet, opts: &Options) -> Result<Inspected, InputError> {
     let pats = rules.patterns();
-    let st = scan_one(path, pats, opts)?;
+    let deadline = budget::Deadline::after(opts.limits.max_seconds);
+    let (st, certs) = scan_one(path, pats, opts, deadline)?;
     Ok(Inspected {
         kind: st.kind,
         scanned: st.scanned,
         facts: st.facts,
+        certs,
+        deadline,
     })
 }
 
@@ -241,7 +257,8 @@ pub fn analyze_with(
         .par_iter()
         .with_max_len(1)
         .map(|p| {
-            let mut r = scan_one(p, pats, opts);
+            let deadline = budget::Deadline::after(opts.limits.max_seconds);
+            let mut r = scan_one(p, pats, opts, deadline).map(|(st, _)| st);
             // Facts are computed: the kept small files are not needed again,
             // so a fleet's memory does not grow with its size.
             if let Ok(st) = &mut r {

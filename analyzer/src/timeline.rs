@@ -5,7 +5,7 @@
 //! clock offset, and the correction is shown; times from the cluster
 //! (certificates, the Node object) are used as they are.
 
-use crate::extract::{self, Ctx, Doc};
+use crate::extract::{Ctx, Doc};
 use crate::facts::{keys, Evidence, Facts};
 use crate::input::{self, Problem, Sink};
 use crate::parse::certs::fmt_time;
@@ -414,7 +414,6 @@ pub fn build_with(
     opts: &Options,
     pats: &Patterns,
 ) -> Result<Timeline, input::InputError> {
-    let start = std::time::Instant::now();
     let ins = crate::inspect(path, rules, opts)?;
     let n = pats.events.len();
     let mut sink = LogSink {
@@ -424,28 +423,22 @@ pub fn build_with(
         dropped: 0,
     };
     // The input is read a second time for the timeline's own patterns; both
-    // reads share the input's one time budget.
-    let mut limits = opts.limits;
-    let used = start.elapsed().as_secs_f64().ceil() as u64;
-    let mut problems = if limits.max_seconds > 0 && used >= limits.max_seconds {
+    // reads and the facts between them share the input's one deadline.
+    let mut problems = if ins.deadline.passed().is_some() {
         vec![input::Problem {
             path: path.display().to_string(),
-            problem: format!(
-                "time budget of {} s for this input used up before the timeline's read; log events are missing (--max-seconds)",
-                limits.max_seconds
-            ),
+            problem: ins
+                .deadline
+                .cut("nothing left for the timeline's read; log events are missing"),
         }]
     } else {
-        if limits.max_seconds > 0 {
-            limits.max_seconds -= used;
-        }
-        input::read(path, &limits, &mut sink)?.1
+        input::read_by(path, &opts.limits, ins.deadline, &mut sink)?.1
     };
     for (name, data) in &opts.extra {
         let _ = sink.entry(name, Some(data.len() as u64), &mut data.as_slice());
     }
     let corr = correction(&ins.facts);
-    let mut ctx = Ctx::new(&ins.scanned);
+    let mut ctx = Ctx::new(&ins.scanned, ins.deadline);
     ctx.collected = node_clock(&ins.facts);
     let collected = ctx
         .collected
@@ -456,7 +449,7 @@ pub fn build_with(
         .flatten()
         .chain(sink.last.into_iter().flatten());
     let mut events = log_events(raw, pats, collected, corr.offset_s);
-    cert_events(&mut ctx, &mut events);
+    cert_events(&ins.certs, &mut events);
     node_events(&ctx, &mut events);
     if let Some(t) = ctx.collected {
         events.push(collected_event(t, corr.offset_s));
@@ -511,8 +504,8 @@ fn log_events(
 }
 
 /// Each certificate's NotBefore and NotAfter.
-fn cert_events(ctx: &mut Ctx, events: &mut Vec<Event>) {
-    for c in extract::certificates(ctx) {
+fn cert_events(certs: &[crate::parse::certs::Cert], events: &mut Vec<Event>) {
+    for c in certs {
         let what = if c.subject_cn.is_empty() {
             c.subject.clone()
         } else {

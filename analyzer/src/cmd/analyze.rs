@@ -78,7 +78,8 @@ fn read_extra(args: &Args, opts: &mut Options) -> Result<(), Error> {
                 source,
             };
             let mut data = Vec::new();
-            std::fs::File::open(f)
+            let deadline = crate::budget::Deadline::after(opts.limits.max_seconds);
+            crate::input::open_input(f, deadline)
                 .and_then(|h| h.take(MAX + 1).read_to_end(&mut data))
                 .map_err(fail)?;
             if data.len() as u64 > MAX {

@@ -3,7 +3,6 @@
 
 use super::{load_rules, Error, Exit, Format};
 use crate::cli::{Flavor, InputArgs};
-use crate::extract::{self, Ctx};
 use crate::facts::keys;
 use crate::parse::certs::fmt_time;
 use crate::render::sanitize;
@@ -65,9 +64,7 @@ pub fn report(
     opts: &Options,
 ) -> Result<CertReport, crate::input::InputError> {
     let ins = crate::inspect(path, rules, opts)?;
-    let mut ctx = Ctx::new(&ins.scanned);
-    ctx.collected = crate::timeline::node_clock(&ins.facts);
-    let node = ctx.collected;
+    let node = crate::timeline::node_clock(&ins.facts);
     let (offset, basis) = match (
         ins.facts.num(keys::CLOCK_MEASURED_OFFSET_S),
         ins.facts.num(keys::CLOCK_INFERRED_OFFSET_S),
@@ -78,7 +75,7 @@ pub fn report(
     };
     let reference = node.zip(offset).map(|(n, o)| n - o);
     let mut rows = Vec::new();
-    for c in extract::certificates(&mut ctx) {
+    for c in &ins.certs {
         let (on_node, node_ok) = node
             .map(|n| check(c.not_before, c.not_after, n))
             .unwrap_or_else(|| ("node clock unknown".into(), true));
@@ -207,7 +204,7 @@ pub fn markdown(r: &CertReport) -> String {
 /// clock, 1 when one is not.
 pub fn run(a: &InputArgs, out: &mut dyn Write) -> Result<Exit, Error> {
     let rules = load_rules(&a.rules)?;
-    let r = match report(&a.input, &rules, &Options::default()) {
+    let r = match report(&a.input, &rules, &a.options()) {
         Ok(r) => r,
         Err(e) => {
             super::cannot_read(&e);

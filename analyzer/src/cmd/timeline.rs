@@ -5,7 +5,6 @@ use super::{load_rules, Error, Exit, Format};
 use crate::cli::{Flavor, InputArgs};
 use crate::render::sanitize;
 use crate::timeline::{self, Clock, Timeline};
-use crate::Options;
 use std::io::Write;
 
 fn short(s: &str, n: usize) -> String {
@@ -126,7 +125,7 @@ pub fn markdown(t: &Timeline) -> String {
 /// `nodejoin timeline` as the command line gives it.
 pub fn run(a: &InputArgs, out: &mut dyn Write) -> Result<Exit, Error> {
     let rules = load_rules(&a.rules)?;
-    let t = match timeline::build(&a.input, &rules, &Options::default()) {
+    let t = match timeline::build(&a.input, &rules, &a.options()) {
         Ok(t) => t,
         Err(e) => {
             super::cannot_read(&e);

@@ -59,7 +59,12 @@ fn collect(c: &mut Ctx) -> (Vec<Cert>, Vec<Kubeconfig>) {
     }
     let mut all = Vec::new();
     let mut bad = 0;
+    let mut late = false;
     for d in c.docs(Content::Certificate) {
+        if c.deadline.passed().is_some() {
+            late = true;
+            break;
+        }
         let room = MAX_CERTS - from_kcs.len() - all.len();
         let (cs, b) = certs::parse_at_most(&d.path, &d.data, room);
         cut |= cs.len() == room;
@@ -67,6 +72,9 @@ fn collect(c: &mut Ctx) -> (Vec<Cert>, Vec<Kubeconfig>) {
         bad += b;
     }
     all.extend(from_kcs);
+    if late {
+        c.late("the remaining certificate files were not parsed");
+    }
     if bad > 0 {
         c.problems.push(Problem {
             path: "certificates".into(),

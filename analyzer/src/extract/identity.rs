@@ -36,23 +36,7 @@ pub(super) fn all(c: &mut Ctx, facts: &mut Facts) {
             Some(Evidence::new(bundle::MANIFEST, None, text)),
         );
     }
-    for d in c.docs(Content::Other) {
-        if let Some(dup) = crate::parse::ids::duplicates(&d.text()) {
-            let line = dup.lines[0];
-            let text = format!(
-                "{} is shown for {} holders (lines {})",
-                dup.value,
-                dup.lines.len(),
-                dup.lines
-                    .iter()
-                    .map(|l| (l + d.first_line as usize).to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            facts.set(IDENTITY_DUPLICATE_SEEN, true, Some(d.at(line, text)));
-            break;
-        }
-    }
+    duplicates(c, facts);
     if let Some(d) = c.doc(Content::MachineId) {
         let id = d.text().trim().to_string();
         let empty = id.is_empty() || id == "uninitialized";
@@ -70,6 +54,36 @@ pub(super) fn all(c: &mut Ctx, facts: &mut Facts) {
     }
     product_uuid(c, facts);
     macs(c, facts);
+}
+
+/// An id shown for several holders in pasted text; the search stops at the
+/// input's deadline.
+fn duplicates(c: &mut Ctx, facts: &mut Facts) {
+    let mut late = false;
+    for d in c.docs(Content::Other) {
+        if c.deadline.passed().is_some() {
+            late = true;
+            break;
+        }
+        if let Some(dup) = crate::parse::ids::duplicates(&d.text()) {
+            let line = dup.lines[0];
+            let text = format!(
+                "{} is shown for {} holders (lines {})",
+                dup.value,
+                dup.lines.len(),
+                dup.lines
+                    .iter()
+                    .map(|l| (l + d.first_line as usize).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            facts.set(IDENTITY_DUPLICATE_SEEN, true, Some(d.at(line, text)));
+            break;
+        }
+    }
+    if late {
+        c.late("the search for duplicate ids in pasted text was cut");
+    }
 }
 
 /// Where the collector stores the board UUID and the interface lists.

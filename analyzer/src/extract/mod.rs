@@ -11,6 +11,7 @@ mod network;
 mod node;
 mod runtime;
 
+use crate::budget::Deadline;
 use crate::facts::{Evidence, Facts};
 use crate::input::Problem;
 use crate::paste;
@@ -63,11 +64,16 @@ pub struct Ctx<'a> {
     pub docs: Vec<Doc<'a>>,
     pub listings: Option<bundle::Listings>,
     pub problems: Vec<Problem>,
+    /// The input's time budget, shared with its read: extraction stops there.
+    pub deadline: Deadline,
+    /// The deadline has passed and said so.
+    late: bool,
 }
 
 impl<'a> Ctx<'a> {
-    /// Index what a scan kept by content kind; pasted text is split into sections.
-    pub fn new(s: &'a Scanned) -> Ctx<'a> {
+    /// Index what a scan kept by content kind; pasted text is split into
+    /// sections. Files left when `deadline` passes are not indexed.
+    pub fn new(s: &'a Scanned, deadline: Deadline) -> Ctx<'a> {
         let mut c = Ctx {
             s,
             manifest: None,
@@ -75,50 +81,20 @@ impl<'a> Ctx<'a> {
             docs: Vec::new(),
             listings: None,
             problems: Vec::new(),
+            deadline,
+            late: false,
         };
         // Sections are copies of what was kept: their bytes have a budget.
         let mut section_bytes = 0;
         for (path, data) in &s.small {
+            if c.late("kept files from this one on were not used") {
+                break;
+            }
             let kind = layout::content_of(path);
             let bundled =
                 path.starts_with(bundle::FILES_DIR) || path.starts_with(bundle::COMMANDS_DIR);
             if kind == Content::Other && !bundled {
-                c.docs.push(Doc {
-                    kind: Content::Other,
-                    path: path.clone(),
-                    first_line: 1,
-                    data: Cow::Borrowed(data),
-                });
-                let (secs, cut) =
-                    paste::sections_at_most(&String::from_utf8_lossy(data), paste::MAX_SECTIONS);
-                if cut {
-                    c.problems.push(Problem {
-                        path: path.clone(),
-                        problem: format!(
-                            "more than {} sections of command output or config in pasted text; the rest were not used",
-                            paste::MAX_SECTIONS
-                        ),
-                    });
-                }
-                for sec in secs {
-                    if section_bytes + sec.text.len() > paste::SECTIONS_TOTAL {
-                        c.problems.push(Problem {
-                            path: path.clone(),
-                            problem: format!(
-                                "sections of pasted text past {} MiB in this input were not used",
-                                paste::SECTIONS_TOTAL >> 20
-                            ),
-                        });
-                        break;
-                    }
-                    section_bytes += sec.text.len();
-                    c.docs.push(Doc {
-                        kind: sec.kind,
-                        path: path.clone(),
-                        first_line: sec.first_line,
-                        data: Cow::Owned(sec.text.into_bytes()),
-                    });
-                }
+                c.pasted(path, data, &mut section_bytes);
             } else {
                 c.docs.push(Doc {
                     kind,
@@ -130,6 +106,63 @@ impl<'a> Ctx<'a> {
         }
         c.read_manifest();
         c
+    }
+
+    /// True once the input's deadline has passed; the first time, a problem
+    /// says that `what` (and everything after it) was skipped.
+    pub fn late(&mut self, what: &str) -> bool {
+        if self.late {
+            return true;
+        }
+        if self.deadline.passed().is_none() {
+            return false;
+        }
+        self.late = true;
+        self.problems.push(Problem {
+            path: "facts".into(),
+            problem: self.deadline.cut(&format!("{what}; facts may be missing")),
+        });
+        true
+    }
+
+    /// Pasted text: the file itself, then its sections of command output.
+    fn pasted(&mut self, path: &str, data: &'a [u8], section_bytes: &mut usize) {
+        self.docs.push(Doc {
+            kind: Content::Other,
+            path: path.to_string(),
+            first_line: 1,
+            data: Cow::Borrowed(data),
+        });
+        let (secs, cut) =
+            paste::sections_at_most(&String::from_utf8_lossy(data), paste::MAX_SECTIONS);
+        if cut {
+            self.problems.push(Problem {
+                path: path.to_string(),
+                problem: format!(
+                    "more than {} sections of command output or config in pasted text; the rest were not used",
+                    paste::MAX_SECTIONS
+                ),
+            });
+        }
+        for sec in secs {
+            if *section_bytes + sec.text.len() > paste::SECTIONS_TOTAL {
+                self.problems.push(Problem {
+                    path: path.to_string(),
+                    problem: format!(
+                        "sections of pasted text past {} MiB in this input were not used",
+                        paste::SECTIONS_TOTAL >> 20
+                    ),
+                });
+                break;
+            }
+            *section_bytes += sec.text.len();
+            self.docs.push(Doc {
+                kind: sec.kind,
+                path: path.to_string(),
+                first_line: sec.first_line,
+                data: Cow::Owned(sec.text.into_bytes()),
+            });
+        }
     }
 
     fn read_manifest(&mut self) {
@@ -209,26 +242,54 @@ pub fn certificates(c: &mut Ctx) -> Vec<crate::parse::certs::Cert> {
     certs::all(c, &mut Facts::default())
 }
 
-/// Compute every fact an input supports.
-pub fn all(c: &mut Ctx, facts: &mut Facts) {
-    clock::collected(c, facts);
-    clock::sync(c, facts);
-    clock::probe(c, facts);
-    host::swap(c, facts);
-    host::cgroups(c, facts);
-    host::kernel(c, facts);
-    host::power(c, facts);
-    host::disk(c, facts);
-    identity::all(c, facts);
-    runtime::flavor(c, facts);
-    runtime::kubelet(c, facts);
-    runtime::units(c, facts);
-    runtime::containerd(c, facts);
-    runtime::presence_facts(c, facts);
-    network::cni(c, facts);
-    network::reachability(c, facts);
+type Step = fn(&mut Ctx, &mut Facts);
+
+/// The extractors before certificates, in order, each with its name.
+const BEFORE_CERTS: [(&str, Step); 16] = [
+    ("clock", clock::collected),
+    ("clock sync", clock::sync),
+    ("clock probe", clock::probe),
+    ("swap", host::swap),
+    ("cgroups", host::cgroups),
+    ("kernel", host::kernel),
+    ("power", host::power),
+    ("disk", host::disk),
+    ("identity", identity::all),
+    ("runtime flavor", runtime::flavor),
+    ("kubelet", runtime::kubelet),
+    ("units", runtime::units),
+    ("containerd", runtime::containerd),
+    ("runtime presence", runtime::presence_facts),
+    ("CNI", network::cni),
+    ("reachability", network::reachability),
+];
+
+/// Compute every fact an input supports, until the input's deadline: the
+/// extractors left then are skipped (and a problem says so). The
+/// certificates parsed are returned for `timeline` and `certs`.
+pub fn all(c: &mut Ctx, facts: &mut Facts) -> Vec<crate::parse::certs::Cert> {
+    for (name, step) in BEFORE_CERTS {
+        if c.late(&format!(
+            "{name} facts and the extractors after them were skipped"
+        )) {
+            return Vec::new();
+        }
+        step(c, facts);
+    }
+    if c.late("certificate facts and the extractors after them were skipped") {
+        return Vec::new();
+    }
     let certs = certs::all(c, facts);
-    node::object(c, facts);
-    node::csrs(c, facts);
-    clock::inferred(c, facts, &certs);
+    for (name, step) in [("node object", node::object as Step), ("CSR", node::csrs)] {
+        if c.late(&format!(
+            "{name} facts and the extractors after them were skipped"
+        )) {
+            return certs;
+        }
+        step(c, facts);
+    }
+    if !c.late("inferred clock facts were skipped") {
+        clock::inferred(c, facts, &certs);
+    }
+    certs
 }
