@@ -64,7 +64,9 @@ fn value_end(d: &[u8], i: usize) -> usize {
             b'"' | b'\'' => {
                 let mut k = j + 1;
                 while k < n && d[k] != b && d[k] != b'\n' {
-                    if b == b'"' && d[k] == b'\\' {
+                    // A backslash escapes a character, never the line end: a
+                    // one-line string left open ends with its line.
+                    if b == b'"' && d[k] == b'\\' && !matches!(d.get(k + 1), Some(b'\n' | b'\r')) {
                         k += 1;
                     }
                     k += 1;
@@ -144,7 +146,11 @@ fn key_value(
     let ve = value_end(d, vs);
     out.extend_from_slice(&d[line_start..vs]);
     let v = &d[vs..ve];
-    if keep_value(&key, &keys) || v == b"true" || v == b"false" {
+    // A bare value (number, boolean) has no blanks: one that does carries
+    // something else after it and is withheld whatever its key.
+    let bare_with_blank = !matches!(v.first(), Some(b'"' | b'\'' | b'[' | b'{'))
+        && v.iter().any(|b| matches!(b, b' ' | b'\t'));
+    if (keep_value(&key, &keys) || v == b"true" || v == b"false") && !bare_with_blank {
         out.extend_from_slice(v);
     } else if !v.is_empty() {
         out.push(b'"');
@@ -158,20 +164,36 @@ fn key_value(
         .position(|b| *b == b'\n')
         .map(|p| ve + p)
         .unwrap_or(n);
-    let rest = &d[ve..rest_end];
-    if let Some(h) = rest.iter().position(|b| *b == b'#') {
-        out.extend_from_slice(&rest[..h]);
-        out.push(b'#');
-        if rest.len() > h + 1 {
-            out.push(b' ');
-            marker_into(out, rest.len() - h - 1);
-            *count += 1;
-        }
-    } else {
-        out.extend_from_slice(rest);
-    }
+    trailing(&d[ve..rest_end], out, count);
     out.extend_from_slice(&d[rest_end..(rest_end + 1).min(n)]);
     rest_end + 1
+}
+
+/// What follows a value or a table header on its line: blanks are kept, a
+/// comment and anything else (garbage, a second value) are withheld.
+fn trailing(rest: &[u8], out: &mut Vec<u8>, count: &mut u64) {
+    let blanks = rest
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    out.extend_from_slice(&rest[..blanks]);
+    let rest = &rest[blanks..];
+    let cr = rest.ends_with(b"\r");
+    let body = &rest[..rest.len() - usize::from(cr)];
+    if let Some(c) = body.strip_prefix(b"#") {
+        out.push(b'#');
+        if !c.is_empty() {
+            out.push(b' ');
+            marker_into(out, c.len());
+            *count += 1;
+        }
+    } else if !body.is_empty() {
+        marker_into(out, body.len());
+        *count += 1;
+    }
+    if cr {
+        out.push(b'\r');
+    }
 }
 
 pub(super) fn redact(d: &[u8]) -> (Vec<u8>, u64) {
@@ -212,7 +234,11 @@ pub(super) fn redact(d: &[u8]) -> (Vec<u8>, u64) {
         if t.starts_with(b"[") {
             let inner = t.trim_ascii_start().trim_start_matches_brackets();
             table = parts(inner);
-            out.extend_from_slice(&d[i..(le + 1).min(n)]);
+            // The header is kept up to its closing brackets.
+            let close = header_end(t);
+            out.extend_from_slice(&line[..ind + close]);
+            trailing(&t[close..], &mut out, &mut count);
+            out.extend_from_slice(&d[le..(le + 1).min(n)]);
             i = le + 1;
             continue;
         }
@@ -229,6 +255,28 @@ pub(super) fn redact(d: &[u8]) -> (Vec<u8>, u64) {
         i = key_value(d, i, ind, eq, &table, &mut out, &mut count);
     }
     (out, count)
+}
+
+/// Where a `[table]` / `[[array]]` header ends: after the closing brackets
+/// of its name, quotes respected (0 when it never closes: all withheld).
+fn header_end(t: &[u8]) -> usize {
+    let open = t.iter().take_while(|b| **b == b'[').count();
+    let mut quote: Option<u8> = None;
+    let mut i = open;
+    while i < t.len() {
+        match (quote, t[i]) {
+            (Some(q), b) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(t[i]),
+            (None, b']') => {
+                let close = t[i..].iter().take_while(|b| **b == b']').count();
+                return i + close.min(open);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    0
 }
 
 trait TrimBrackets {
@@ -258,6 +306,33 @@ impl TrimBrackets for [u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nothing_after_a_value_or_header_leaks() {
+        let red = |t: &str| String::from_utf8(redact(t.as_bytes()).0).unwrap();
+        // A backslash before the line end does not carry a string onto the
+        // next line (fuzzing found the next line's value kept).
+        let open = red("x = \"i\\\npassword = \"S3cretValue1\"\n");
+        assert!(!open.contains("S3cretValue1"), "{open}");
+        for t in [
+            "[plugins] # password=S3cretValue1\n",
+            "[plugins] S3cretValue1\n",
+            "[plugins.\"a]b\" S3cretValue1\n",
+            "version = 2 S3cretValue1\n",
+            "version = \"2\" S3cretValue1\r\n",
+        ] {
+            let out = red(t);
+            assert!(!out.contains("S3cretValue1"), "{t:?} -> {out:?}");
+        }
+        let kept = red(
+            "[plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"pause:3.9\"  # pinned\n",
+        );
+        assert!(
+            kept.starts_with("[plugins.\"io.containerd.grpc.v1.cri\"]\n"),
+            "{kept}"
+        );
+        assert!(kept.contains("\"pause:3.9\"  # <redacted"), "{kept}");
+    }
 
     fn t(s: &str) -> String {
         String::from_utf8(redact(s.as_bytes()).0).unwrap()
