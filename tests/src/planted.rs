@@ -519,6 +519,13 @@ pub fn plant_node(root: &Path, bin: &Path, extra: &Path, node: &str) -> Planted 
         &pre("kubelet", 904),
     );
     journal.push_str(&more.journal);
+    journal.push_str(&crate::planted_red8b::plant_red8b(
+        &mut p.g,
+        &mut *p.plants,
+        &mut public,
+        root,
+        &pre("kubelet", 905),
+    ));
 
     // ---- commands ----
     let data = root.parent().unwrap().join("cmd-data");

@@ -80,6 +80,9 @@ pub struct Redactor {
     der_left: u64,
     /// Buffered content for a structured reader.
     structured: Option<(Format, Vec<u8>)>,
+    /// The text starts in the middle of a line (a cut with no newline near
+    /// it): that line's rest is withheld, as it may be a secret's tail.
+    mid_line: bool,
 }
 
 impl Default for Redactor {
@@ -342,6 +345,7 @@ impl Redactor {
             key: KeyBlock::default(),
             der_left: 0,
             structured: None,
+            mid_line: false,
         }
     }
 
@@ -351,6 +355,14 @@ impl Redactor {
     pub fn after_cut() -> Self {
         let mut r = Self::new();
         r.key.active = true;
+        r
+    }
+
+    /// A redactor for text cut in the middle of a line: like
+    /// [`Redactor::after_cut`], and the rest of that first line is withheld.
+    pub fn after_cut_mid_line() -> Self {
+        let mut r = Self::after_cut();
+        r.mid_line = true;
         r
     }
 
@@ -481,6 +493,16 @@ impl Redactor {
         let continued = self.cont;
         let ends_line = seg.ends_with(b"\n");
         self.cont = !ends_line;
+        if self.mid_line {
+            self.mid_line = !ends_line;
+            let body = seg.strip_suffix(b"\n").unwrap_or(seg);
+            if !body.is_empty() {
+                self.count += 1;
+                marker_into(out, body.len());
+            }
+            out.extend_from_slice(&seg[body.len()..]);
+            return;
+        }
         let Some(seg) = self.skip_giant(seg) else {
             return;
         };
@@ -669,6 +691,41 @@ impl Redactor {
         if line.is_empty() {
             return;
         }
+        // Quotes, `=`, `:` and `@` escaped (`\u0022`, `%3D`) are read as
+        // themselves; spans found in the decoded line map back to `line`.
+        let dec = unescape(line);
+        let (work, map) = match &dec {
+            Some((d, m)) => (&d[..], Some(&m[..])),
+            None => (line, None),
+        };
+        let mut spans = self.line_spans(work, continued);
+        if let Some(m) = map {
+            for sp in &mut spans {
+                (sp.0, sp.1) = (m[sp.0], m[sp.1]);
+            }
+        }
+        spans.sort();
+        let mut last = 0;
+        for (s, e, quote) in spans {
+            if s < last || e <= s {
+                continue;
+            }
+            out.extend_from_slice(&line[last..s]);
+            if quote {
+                out.push(b'"');
+            }
+            marker_into(out, e - s);
+            if quote {
+                out.push(b'"');
+            }
+            self.count += 1;
+            last = e;
+        }
+        out.extend_from_slice(&line[last..]);
+    }
+
+    /// The spans to withhold in one line (or piece of a line).
+    fn line_spans(&mut self, line: &[u8], continued: bool) -> Vec<(usize, usize, bool)> {
         let mut spans: Vec<(usize, usize, bool)> = Vec::new();
         // A value announced at the end of an earlier line.
         let start_at = match self.pending {
@@ -711,24 +768,7 @@ impl Redactor {
         if self.pending == Pending::None && spans.iter().any(|x| x.1 == end) && cri_partial(line) {
             self.pending = Pending::Rest;
         }
-        spans.sort();
-        let mut last = 0;
-        for (s, e, quote) in spans {
-            if s < last || e <= s {
-                continue;
-            }
-            out.extend_from_slice(&line[last..s]);
-            if quote {
-                out.push(b'"');
-            }
-            marker_into(out, e - s);
-            if quote {
-                out.push(b'"');
-            }
-            self.count += 1;
-            last = e;
-        }
-        out.extend_from_slice(&line[last..]);
+        spans
     }
 
     /// A token announced at the end of the previous line (`--token` alone):
@@ -912,7 +952,8 @@ impl Redactor {
         self.shape_spans(line, from, spans);
         let lower_has = |w: &[u8]| find_ci(line, w).is_some();
         let curl = lower_has(b"curl") || lower_has(b"wget");
-        let k3s = lower_has(b"k3s") || lower_has(b"rke2");
+        // `-t TOKEN` of k3s, also through its install script (`sh -s - agent`).
+        let k3s = lower_has(b"k3s") || lower_has(b"rke2") || lower_has(b"sh -s -");
         // `.netrc`: machine h login u password p
         let netrc = find(line, b"machine ").is_some() && find(line, b" password ").is_some();
         let first = line.iter().position(|b| !is_space(*b)).unwrap_or(n);
@@ -988,6 +1029,7 @@ impl Redactor {
         shapes::url_path_tokens(line, from, spans);
         shapes::xml_values(line, from, spans);
         shapes::bare_userinfo(line, from, spans);
+        shapes::named_values(line, from, spans);
         shapes::jwk_private(line, from, spans);
         if from == 0 {
             let msg = line.len() - message(line).len();
@@ -1067,10 +1109,12 @@ impl Redactor {
         } else {
             None
         };
-        let whole_header = secret_name(w) && {
-            let nw = super::allow::norm(w);
-            nw.ends_with("authorization") || nw.ends_with("cookie")
-        };
+        let whole_header = secret_name(w)
+            && {
+                let nw = super::allow::norm(w);
+                nw.ends_with("authorization") || nw.ends_with("cookie")
+            }
+            && !(sep.colon && !at_start && header_prose(line, j, w));
         let (vs, ve, next, quote) = value_span(line, &sep, at_start, whole_header, enclosing);
         let v = &line[vs..ve];
         if !plausible(v) {
@@ -1168,6 +1212,88 @@ fn variable(t: &[u8]) -> bool {
         }
         _ => false,
     }
+}
+
+/// The byte an escape at `i` stands for and the escape's length: JSON
+/// `\u0022`, `\x22` and URL `%22` forms of quotes, `=`, `:`, `@`, `&`,
+/// blanks and brackets.
+fn escape_at(line: &[u8], i: usize) -> Option<(u8, usize)> {
+    let hex = |a: &[u8]| -> Option<u8> {
+        let d = |b: u8| (b as char).to_digit(16);
+        Some((d(a[0])? * 16 + d(a[1])?) as u8)
+    };
+    let (v, len) = match line[i] {
+        b'%' => (hex(line.get(i + 1..i + 3)?)?, 3),
+        b'\\' => match line.get(i + 1)? {
+            b'u' if line.get(i + 2..i + 4)? == b"00" => (hex(line.get(i + 4..i + 6)?)?, 6),
+            b'x' => (hex(line.get(i + 2..i + 4)?)?, 4),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    matches!(
+        v,
+        b'"' | b'\'' | b'=' | b':' | b'@' | b'&' | b' ' | b',' | b'{' | b'}' | b'[' | b']'
+    )
+    .then_some((v, len))
+}
+
+/// `line` with its escapes decoded (see [`escape_at`]), and for each byte
+/// of it (and its end) the offset in `line`; `None` when it has none.
+fn unescape(line: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
+    let first = line
+        .iter()
+        .enumerate()
+        .position(|(i, b)| matches!(b, b'%' | b'\\') && escape_at(line, i).is_some())?;
+    let mut d = line[..first].to_vec();
+    let mut m: Vec<usize> = (0..first).collect();
+    let mut i = first;
+    while i < line.len() {
+        match matches!(line[i], b'%' | b'\\')
+            .then(|| escape_at(line, i))
+            .flatten()
+        {
+            Some((v, len)) => {
+                d.push(v);
+                m.push(i);
+                i += len;
+            }
+            None => {
+                d.push(line[i]);
+                m.push(i);
+                i += 1;
+            }
+        }
+    }
+    m.push(line.len());
+    Some((d, m))
+}
+
+/// `authorization: server message ...` in an error message is prose, not
+/// a header: the name is in lower case and the value starts with two plain
+/// lower-case words, the first no auth scheme (`bearer`, `basic`, ...).
+fn header_prose(line: &[u8], j: usize, w: &[u8]) -> bool {
+    if !w.first().is_some_and(u8::is_ascii_lowercase) {
+        return false;
+    }
+    let rest = &line[j..];
+    let rest = &rest[rest.iter().take_while(|b| is_space(**b)).count()..];
+    let a = rest.iter().take_while(|b| b.is_ascii_lowercase()).count();
+    let first = &rest[..a];
+    const SCHEMES: &[&[u8]] = &[
+        b"bearer",
+        b"basic",
+        b"digest",
+        b"token",
+        b"negotiate",
+        b"ntlm",
+        b"hoba",
+        b"mutual",
+    ];
+    a >= 2
+        && !SCHEMES.contains(&first)
+        && rest.get(a) == Some(&b' ')
+        && rest.get(a + 1).is_some_and(u8::is_ascii_lowercase)
 }
 
 fn trim_end(line: &[u8], mut e: usize) -> usize {

@@ -1,0 +1,106 @@
+//! Red-team round 8b: secrets in places and encodings the earlier rounds
+//! missed, each fed whole and in small chunks (so escapes and names are split
+//! across buffer edges), and the public lines next to them kept.
+
+use collector::redact::Redactor;
+
+const SEC: &str = "Zq7XvR2mK9pLw4TnB8sYc";
+
+fn chunked(input: &str, step: usize) -> String {
+    let mut r = Redactor::new();
+    let mut out = Vec::new();
+    for c in input.as_bytes().chunks(step) {
+        r.feed(c, &mut out);
+    }
+    r.finish(&mut out);
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn escaped_and_tool_specific_secrets_are_withheld() {
+    let cases = [
+        // systemd credentials on the kernel command line (and dmesg's echo of it).
+        format!("console=tty1 systemd.set_credential_binary=k3s.token:{SEC} rootwait"),
+        format!("[    0.000000] Kernel command line: systemd.set_credential=mycred:{SEC} quiet"),
+        format!("SetCredential=token:{SEC}"),
+        // ntpd's key password.
+        format!("crypto randfile /dev/urandom pw {SEC}"),
+        format!("crypto pw {SEC}"),
+        // JSON \u0022 and \x22 quotes, URL-encoded separators.
+        format!("msg=\"{{\\u0022token\\u0022:\\u0022{SEC}\\u0022}}\""),
+        format!("{{\\u0022password\\u0022: \\u0022{SEC}\\u0022}}"),
+        format!("args=[\\x22--token\\x22, \\x22{SEC}\\x22]"),
+        format!("GET /login?user=pi%26password%3D{SEC} HTTP/1.1"),
+        format!("GET /cb?state=x&client_secret%3d{SEC}%26a=b"),
+        // Tools and placements.
+        format!("kubectl create secret generic db --from-literal=DB_URL={SEC}"),
+        format!("kubectl create secret generic db --from-literal 'conn={SEC}'"),
+        format!("k3s ctr images pull -u bob:{SEC} registry.local/app:1"),
+        format!("ctr -n k8s.io i pull --user bob:{SEC} r.local/x:1"),
+        format!("curl -sfL https://get.example.org/install.sh | sh -s - agent -t {SEC}"),
+        format!("dsn=\"app:{SEC}@tcp(10.0.0.30:3306)/app?parseTime=true\""),
+        format!("DSN=root:{SEC}@unix(/run/mysqld/mysqld.sock)/db"),
+        // A lower-case header name is still a header when its value is one.
+        format!("req authorization: bearer {SEC}"),
+        format!("req authorization: {SEC} accept: */*"),
+    ];
+    for c in &cases {
+        for step in [usize::MAX, 1, 3, 7] {
+            let input = format!("2026-11-24T05:50:01.000001+0000 pi k3s[903]: {c}\r\n");
+            let out = chunked(&input, step.min(input.len()));
+            assert!(!out.contains(SEC), "step {step}\nIN : {input}OUT: {out}");
+            assert!(!out.contains(&SEC[..10]), "partial: {out}");
+            assert!(out.contains("<redacted"), "{out}");
+        }
+    }
+}
+
+#[test]
+fn names_next_to_the_secrets_are_kept() {
+    let r = |s: &str| String::from_utf8(Redactor::new().text(s.as_bytes())).unwrap();
+    assert_eq!(
+        r(&format!(
+            "systemd.set_credential_binary=k3s.token:{SEC} quiet\n"
+        )),
+        "systemd.set_credential_binary=k3s.token:<redacted len=21> quiet\n"
+    );
+    assert_eq!(
+        r(&format!("--from-literal=DB_URL={SEC} x\n")),
+        "--from-literal=DB_URL=<redacted len=21> x\n"
+    );
+    // The escapes around the value stay as they were.
+    assert_eq!(
+        r(&format!("{{\\u0022token\\u0022:\\u0022{SEC}\\u0022}}\n")),
+        "{\\u0022token\\u0022:\\u0022<redacted len=21>\\u0022}\n"
+    );
+    assert_eq!(
+        r(&format!("a?password%3D{SEC}%26b=1\n")),
+        "a?password%3D<redacted len=21>%26b=1\n"
+    );
+    assert_eq!(
+        r(&format!("app:{SEC}@tcp(10.0.0.30:3306)/db\n")),
+        "app:<redacted len=21>@tcp(10.0.0.30:3306)/db\n"
+    );
+}
+
+#[test]
+fn text_cut_in_the_middle_of_a_line_withholds_that_line() {
+    // A log cut with no newline near the cut point starts mid-line: the
+    // fragment may be the tail of `password: ...`.
+    let mut r = Redactor::after_cut_mid_line();
+    let mut out = Vec::new();
+    r.feed(format!("sword: {SEC} more\nnext ").as_bytes(), &mut out);
+    r.feed(b"line kept\n", &mut out);
+    r.finish(&mut out);
+    let o = String::from_utf8(out).unwrap();
+    assert_eq!(o, "<redacted len=33>\nnext line kept\n");
+    // Split over several feeds before its newline.
+    let mut r = Redactor::after_cut_mid_line();
+    let mut out = Vec::new();
+    for c in format!("ssword={SEC}\nok\n").as_bytes().chunks(4) {
+        r.feed(c, &mut out);
+    }
+    r.finish(&mut out);
+    let o = String::from_utf8(out).unwrap();
+    assert!(!o.contains(&SEC[..8]) && o.ends_with("\nok\n"), "{o}");
+}

@@ -1,0 +1,73 @@
+//! Planted secrets of red-team round 8b: places and encodings the earlier
+//! suites missed. systemd credentials on the kernel command line, ntpd's
+//! `crypto pw`, JSON `\u0022` and URL `%3D` escapes, `kubectl create secret
+//! --from-literal`, `ctr -u`, the k3s install script's `-t`, Go SQL DSNs.
+
+use crate::planted::{Gen, Plant, Public};
+use crate::put;
+use std::path::Path;
+
+fn s(g: &mut Gen, plants: &mut Vec<Plant>, what: &str, len: usize) -> String {
+    let v = g.secret(len);
+    plants.push(Plant {
+        what: format!("red8b: {what}"),
+        needles: vec![v.as_bytes().to_vec()],
+    });
+    v
+}
+
+/// Plant the round-8b formats under `root`; returns journal lines.
+pub fn plant_red8b(
+    g: &mut Gen,
+    plants: &mut Vec<Plant>,
+    public: &mut Public,
+    root: &Path,
+    pre: &str,
+) -> String {
+    let mut s = |what: &str, len: usize| s(g, plants, what, len);
+    let cred = s("/proc/cmdline systemd.set_credential_binary=NAME:VALUE", 24);
+    let cred2 = s(
+        "/boot/firmware/cmdline.txt systemd.set_credential=NAME:VALUE",
+        18,
+    );
+    put(root, "/proc/cmdline", format!("coherent_pool=1M console=tty1 root=PARTUUID=6c586e13-02 rootwait systemd.set_credential_binary=wifi.conf:{cred} cgroup_enable=memory\n"));
+    put(root, "/boot/firmware/cmdline.txt", format!("console=serial0,115200 console=tty1 root=PARTUUID=6c586e13-02 rootfstype=ext4 fsck.repair=yes rootwait cgroup_memory=1 cgroup_enable=memory systemd.set_credential=tmpfiles.extra:{cred2}\n"));
+    public.push((
+        "/proc/cmdline cgroup flag".into(),
+        "cgroup_enable=memory".into(),
+    ));
+    let ntp = s("/etc/ntp.conf crypto pw PASSWORD", 14);
+    put(root, "/etc/ntp.conf", format!("driftfile /var/lib/ntp/ntp.drift\npool 2.debian.pool.ntp.org iburst\nkeysdir /etc/ntp/\ncrypto randfile /dev/urandom pw {ntp}\n"));
+    public.push((
+        "ntp.conf pool".into(),
+        "pool 2.debian.pool.ntp.org iburst".into(),
+    ));
+    let u22 = s("journal: JSON \\u0022token\\u0022:\\u0022...\\u0022", 24);
+    let pct = s("journal: URL-encoded password%3D... in a query", 16);
+    let lit = s(
+        "journal: kubectl create secret --from-literal=KEY=VALUE",
+        20,
+    );
+    let ctr = s("journal: k3s ctr images pull -u user:pass", 14);
+    let t = s("journal: install script 'sh -s - agent -t TOKEN'", 26);
+    let dsn = s("journal: Go SQL DSN user:pass@tcp(host)", 16);
+    let cl = s(
+        "journal: dmesg Kernel command line systemd.set_credential_binary",
+        20,
+    );
+    public.push((
+        "journal: containerd 'require authorization: server message' prose".into(),
+        "may require authorization: server message: insufficient_scope: authorization failed"
+            .into(),
+    ));
+    format!(
+        "{pre}level=info msg=\"node env {{\\u0022K3S_URL\\u0022:\\u0022https://10.0.0.10:6443\\u0022,\\u0022token\\u0022:\\u0022{u22}\\u0022}}\"\n\
+         {pre}GET /api/login?user=pi%26password%3D{pct}%26next=%2F HTTP/1.1\n\
+         {pre}sudo[1]: pi : TTY=pts/0 ; PWD=/home/pi ; USER=root ; COMMAND=/usr/local/bin/kubectl create secret generic db --from-literal=DB_URL={lit}\n\
+         {pre}sudo[1]: pi : TTY=pts/0 ; PWD=/home/pi ; USER=root ; COMMAND=/usr/local/bin/k3s ctr images pull -u bob:{ctr} registry.local/app:1\n\
+         {pre}curl -sfL https://get.example.org/install.sh | sh -s - agent --server https://10.0.0.10:6443 -t {t}\n\
+         {pre}level=info msg=\"connecting\" dsn=\"app:{dsn}@tcp(10.0.0.30:3306)/app?parseTime=true\"\n\
+         {pre}kernel: Kernel command line: console=tty1 systemd.set_credential_binary=firstboot.locale:{cl} rootwait\n\
+         {pre}level=info msg=\"trying next host\" error=\"pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed\" host=registry-1.docker.io\n"
+    )
+}
