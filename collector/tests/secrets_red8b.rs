@@ -2,7 +2,7 @@
 //! missed, each fed whole and in small chunks (so escapes and names are split
 //! across buffer edges), and the public lines next to them kept.
 
-use collector::redact::Redactor;
+use collector::redact::{format_for_path, redact_all, Format, Redactor};
 
 const SEC: &str = "Zq7XvR2mK9pLw4TnB8sYc";
 
@@ -103,4 +103,31 @@ fn text_cut_in_the_middle_of_a_line_withholds_that_line() {
     r.finish(&mut out);
     let o = String::from_utf8(out).unwrap();
     assert!(!o.contains(&SEC[..8]) && o.ends_with("\nok\n"), "{o}");
+}
+
+#[test]
+fn unicode_blanks_between_a_name_and_its_value() {
+    for sep in ["\u{a0}", " \u{2003}", "\u{202f}", "\u{3000}", "\t\u{a0}"] {
+        for line in [
+            format!("k3s agent --token{sep}{SEC} --server https://10.0.0.10:6443\n"),
+            format!("password{sep}={sep}{SEC} x\n"),
+            format!("token:{sep}{SEC}\n"),
+        ] {
+            let o = String::from_utf8(Redactor::new().text(line.as_bytes())).unwrap();
+            assert!(!o.contains(&SEC[..10]), "{line:?} -> {o:?}");
+        }
+    }
+}
+
+#[test]
+fn calico_kubeconfig_is_read_as_yaml() {
+    let p = "/etc/cni/net.d/calico-kubeconfig";
+    assert_eq!(format_for_path(p), Format::Yaml);
+    let text = format!(
+        "# Kubeconfig file for Calico CNI plugin.\napiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: https://10.96.0.1:443\nusers:\n- name: calico\n  user:\n    token: >-\n      {SEC}\n    exec:\n      env:\n      - name: API_KEY\n        value: {SEC}x\n"
+    );
+    let (o, n) = redact_all(format_for_path(p), text.as_bytes());
+    let o = String::from_utf8(o).unwrap();
+    assert!(!o.contains(&SEC[..10]) && n >= 2, "{o}");
+    assert!(o.contains("server: https://10.96.0.1:443"), "{o}");
 }

@@ -42,6 +42,15 @@ pub fn plant_red8b(
         "ntp.conf pool".into(),
         "pool 2.debian.pool.ntp.org iburst".into(),
     ));
+    // Calico's CNI kubeconfig has no extension; its token is a service
+    // account JWT, here an opaque one folded onto the next line.
+    let calico = s("/etc/cni/net.d/calico-kubeconfig token: >- (folded)", 32);
+    put(root, "/etc/cni/net.d/calico-kubeconfig", format!("# Kubeconfig file for Calico CNI plugin. Installed by calico/node.\napiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: https://10.96.0.1:443\n    certificate-authority-data: \"LS0tLS1CRUdJTg==\"\nusers:\n- name: calico\n  user:\n    token: >-\n      {calico}\ncontexts:\n- name: calico-context\n  context:\n    cluster: local\n    user: calico\ncurrent-context: calico-context\n"));
+    public.push((
+        "calico-kubeconfig server".into(),
+        "server: https://10.96.0.1:443".into(),
+    ));
+    let nb = s("journal: --token then a no-break space", 22);
     let u22 = s("journal: JSON \\u0022token\\u0022:\\u0022...\\u0022", 24);
     let pct = s("journal: URL-encoded password%3D... in a query", 16);
     let lit = s(
@@ -68,6 +77,7 @@ pub fn plant_red8b(
          {pre}curl -sfL https://get.example.org/install.sh | sh -s - agent --server https://10.0.0.10:6443 -t {t}\n\
          {pre}level=info msg=\"connecting\" dsn=\"app:{dsn}@tcp(10.0.0.30:3306)/app?parseTime=true\"\n\
          {pre}kernel: Kernel command line: console=tty1 systemd.set_credential_binary=firstboot.locale:{cl} rootwait\n\
+         {pre}+ k3s agent --server https://10.0.0.10:6443 --token\u{a0}{nb}\n\
          {pre}level=info msg=\"trying next host\" error=\"pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed\" host=registry-1.docker.io\n"
     )
 }

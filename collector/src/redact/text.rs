@@ -1549,9 +1549,7 @@ fn separator(line: &[u8], e: usize, flag: bool) -> Option<Sep> {
         quoted_key = true;
     }
     let sep_start = j;
-    while j < n && matches!(line[j], b' ' | b'\t') {
-        j += 1;
-    }
+    j = skip_blanks(line, j);
     let mut eq = false;
     let mut colon = false;
     if j < n && line[j] == b'=' {
@@ -1572,15 +1570,31 @@ fn separator(line: &[u8], e: usize, flag: bool) -> Option<Sep> {
     } else if !flag || (j == sep_start && j < n && !is_space(line[j]) && line[j] != b'\\') {
         return None;
     }
-    while j < n && matches!(line[j], b' ' | b'\t') {
-        j += 1;
-    }
+    j = skip_blanks(line, j);
     Some(Sep {
         value: j,
         quoted_key,
         eq,
         colon,
     })
+}
+
+/// Past blanks at `j`: spaces, tabs and Unicode spaces (no-break, en to
+/// hair, narrow no-break, medium mathematical, ideographic) a copy from a
+/// web page or a document leaves between a name and its value.
+fn skip_blanks(line: &[u8], mut j: usize) -> usize {
+    loop {
+        let r = &line[j.min(line.len())..];
+        let len = match r {
+            [b' ' | b'\t', ..] => 1,
+            [0xc2, 0xa0, ..] => 2,
+            [0xe2, 0x80, 0x80..=0x8b | 0xaf, ..]
+            | [0xe2, 0x81, 0x9f, ..]
+            | [0xe3, 0x80, 0x80, ..] => 3,
+            _ => return j,
+        };
+        j += len;
+    }
 }
 
 /// Nothing (or only a continuation or block indicator) after the separator.
