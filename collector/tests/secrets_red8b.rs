@@ -131,3 +131,36 @@ fn calico_kubeconfig_is_read_as_yaml() {
     assert!(!o.contains(&SEC[..10]) && n >= 2, "{o}");
     assert!(o.contains("server: https://10.96.0.1:443"), "{o}");
 }
+
+/// A Docker json-file record, as `/var/log/pods` holds under cri-dockerd.
+fn dj(msg: &str) -> String {
+    let esc = msg.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("{{\"log\":\"{esc}\\n\",\"stream\":\"stderr\",\"time\":\"2026-11-24T05:50:01.000000001Z\"}}\n")
+}
+
+#[test]
+fn docker_json_file_records_are_read_as_lines() {
+    let body = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2";
+    let input = [
+        dj("-----BEGIN RSA PRIVATE KEY-----"),
+        dj(&format!("MIIEowIBAAKCAQEA{SEC}{}", &body[..40])),
+        dj(&format!("{SEC}{body}")),
+        dj("-----END RSA PRIVATE KEY-----"),
+        dj("k3s agent --server https://10.0.0.10:6443 --token \\"),
+        dj(&format!("    {SEC}")),
+        dj(&format!("level=info msg=\"cfg\" password=\"{SEC}\"")),
+    ]
+    .concat();
+    let public = dj("I1124 05:50:01.000001       1 main.go:1] \"Using interface\" iface=\"eth0\" \\u003cnil\\u003e");
+    for step in [usize::MAX, 5] {
+        let out = chunked(&format!("{input}{public}"), step);
+        assert!(!out.contains(&SEC[..10]), "{out}");
+        assert!(out.contains(&public), "{out}");
+        // Every record is still one JSON line.
+        assert!(
+            out.lines()
+                .all(|l| l.starts_with("{\"log\":\"") && l.ends_with("\"}")),
+            "{out}"
+        );
+    }
+}

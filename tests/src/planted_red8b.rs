@@ -50,6 +50,37 @@ pub fn plant_red8b(
         "calico-kubeconfig server".into(),
         "server: https://10.96.0.1:443".into(),
     ));
+    // A pod log in Docker's json-file format (cri-dockerd links
+    // /var/log/pods to these): a key over several records, a `--token \`
+    // continuation in the next record.
+    let dk = g_key_body(&mut s);
+    let dt = s(
+        "pod log (Docker json-file): --token \\ then the value in the next record",
+        26,
+    );
+    let rec = |m: &str| {
+        let esc = m.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("{{\"log\":\"{esc}\\n\",\"stream\":\"stderr\",\"time\":\"2026-11-24T05:50:01.000000001Z\"}}\n")
+    };
+    let dlog = [
+        rec("-----BEGIN RSA PRIVATE KEY-----"),
+        rec(&format!("MIIEowIBAAKCAQEA{}", dk.0)),
+        rec(&dk.1),
+        rec("-----END RSA PRIVATE KEY-----"),
+        rec("+ k3s agent --server https://10.0.0.10:6443 --token \\"),
+        rec(&format!("    {dt}")),
+        rec("I1124 05:50:01.000001       1 main.go:1] Using interface with name eth0"),
+    ]
+    .concat();
+    put(
+        root,
+        "/var/log/pods/kube-flannel_kube-flannel-ds-d0ck3_0a1b/kube-flannel/0.log",
+        dlog,
+    );
+    public.push((
+        "pod log (Docker json-file) public record".into(),
+        "Using interface with name eth0".into(),
+    ));
     let nb = s("journal: --token then a no-break space", 22);
     let u22 = s("journal: JSON \\u0022token\\u0022:\\u0022...\\u0022", 24);
     let pct = s("journal: URL-encoded password%3D... in a query", 16);
@@ -80,4 +111,11 @@ pub fn plant_red8b(
          {pre}+ k3s agent --server https://10.0.0.10:6443 --token\u{a0}{nb}\n\
          {pre}level=info msg=\"trying next host\" error=\"pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed\" host=registry-1.docker.io\n"
     )
+}
+
+/// Two lines of a key body (base64), both planted.
+fn g_key_body(s: &mut impl FnMut(&str, usize) -> String) -> (String, String) {
+    let a = s("pod log (Docker json-file): RSA key body, first line", 48);
+    let b = s("pod log (Docker json-file): RSA key body, second line", 64);
+    (a, b)
 }

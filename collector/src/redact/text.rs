@@ -503,6 +503,12 @@ impl Redactor {
             out.extend_from_slice(&seg[body.len()..]);
             return;
         }
+        if !continued && ends_line {
+            if let Some((s, e)) = docker_json(seg) {
+                self.docker_line(seg, (s, e), out);
+                return;
+            }
+        }
         let Some(seg) = self.skip_giant(seg) else {
             return;
         };
@@ -519,6 +525,36 @@ impl Redactor {
             return;
         }
         self.scrub_line(seg, continued, out);
+    }
+
+    /// A Docker json-file record: its message is scrubbed as a line of its
+    /// own (so key blocks and values on the next line are seen across
+    /// records), and what is kept is escaped back into the record.
+    fn docker_line(&mut self, seg: &[u8], (s, e): (usize, usize), out: &mut Vec<u8>) {
+        let mut body = json_unescape(&seg[s..e]);
+        body.push(b'\n');
+        let mut inner = Vec::new();
+        self.segment(&body, &mut inner);
+        if inner == body {
+            // Nothing withheld: the record as it was.
+            out.extend_from_slice(seg);
+            return;
+        }
+        out.extend_from_slice(&seg[..s]);
+        let inner = inner.strip_suffix(b"\n").unwrap_or(&inner);
+        for &b in inner {
+            match b {
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+                0..=0x1f => {
+                    out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+                }
+                _ => out.push(b),
+            }
+        }
+        out.extend_from_slice(&seg[e..]);
     }
 
     /// The rest of an oversized token is dropped; `None` when nothing is left.
@@ -1177,6 +1213,78 @@ impl Redactor {
 }
 
 /// A CRI log record cut by the runtime (`... stdout P msg`).
+/// Docker's json-file log record (`/var/log/pods` links to these under
+/// cri-dockerd): `{"log":"MSG\n","stream":"stderr","time":"..."}`. The
+/// span of MSG without its escaped newline.
+fn docker_json(seg: &[u8]) -> Option<(usize, usize)> {
+    let s = if seg.starts_with(b"{\"log\":\"") {
+        8
+    } else if seg.starts_with(b"{\"log\": \"") {
+        9
+    } else {
+        return None;
+    };
+    let tail = &seg[s..];
+    let e = [&b"\",\"stream\":"[..], b"\", \"stream\":"]
+        .iter()
+        .filter_map(|t| tail.windows(t.len()).rposition(|w| w == *t))
+        .max()?;
+    let bs = tail[..e].iter().rev().take_while(|b| **b == b'\\').count();
+    if bs % 2 == 1 {
+        return None;
+    }
+    let e = if tail[..e].ends_with(b"\\n") {
+        e - 2
+    } else {
+        e
+    };
+    Some((s, s + e))
+}
+
+/// A JSON string's content unescaped (`\\`, `\"`, `\n`, `\u0041`...);
+/// an escape it cannot read is kept as it is.
+fn json_unescape(v: &[u8]) -> Vec<u8> {
+    let mut o = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] != b'\\' || i + 1 == v.len() {
+            o.push(v[i]);
+            i += 1;
+            continue;
+        }
+        let c = v[i + 1];
+        let simple = match c {
+            b'n' => Some(b'\n'),
+            b't' => Some(b'\t'),
+            b'r' => Some(b'\r'),
+            b'"' | b'\\' | b'/' => Some(c),
+            _ => None,
+        };
+        if let Some(b) = simple {
+            o.push(b);
+            i += 2;
+            continue;
+        }
+        let code = (c == b'u')
+            .then(|| v.get(i + 2..i + 6))
+            .flatten()
+            .and_then(|h| u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok())
+            .and_then(char::from_u32);
+        match code {
+            Some(ch) => {
+                let mut b = [0u8; 4];
+                o.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
+                i += 6;
+            }
+            None => {
+                o.push(v[i]);
+                i += 1;
+            }
+        }
+    }
+    o
+}
+
 fn cri_partial(line: &[u8]) -> bool {
     let head = &line[..line.len().min(64)];
     find(head, b" stdout P ").is_some() || find(head, b" stderr P ").is_some()
