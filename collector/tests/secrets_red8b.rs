@@ -164,3 +164,21 @@ fn docker_json_file_records_are_read_as_lines() {
         );
     }
 }
+
+#[test]
+fn nul_separated_proc_files() {
+    // `--include /proc/PID/cmdline` or `environ`: NUL between the words.
+    for input in [
+        format!("/usr/local/bin/k3s\0agent\0--token\0{SEC}\0--node-ip\010.0.0.2\0"),
+        format!("/usr/local/bin/k3s\0agent\0-t\0{SEC}\0"),
+        format!("PATH=/usr/bin\0K3S_TOKEN={SEC}\0HOME=/root\0"),
+    ] {
+        let o = Redactor::new().text(input.as_bytes());
+        let o = String::from_utf8_lossy(&o);
+        assert!(!o.contains(&SEC[..10]), "{input:?} -> {o:?}");
+        assert!(
+            o.starts_with("/usr/local/bin/k3s\0agent") || o.starts_with("PATH=/usr/bin\0"),
+            "{o:?}"
+        );
+    }
+}

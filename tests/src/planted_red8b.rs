@@ -16,12 +16,14 @@ fn s(g: &mut Gen, plants: &mut Vec<Plant>, what: &str, len: usize) -> String {
     v
 }
 
-/// Plant the round-8b formats under `root`; returns journal lines.
+/// Plant the round-8b formats under `root` and in `extra`; returns journal
+/// lines, and files for `--include` are added to `includes`.
 pub fn plant_red8b(
     g: &mut Gen,
     plants: &mut Vec<Plant>,
     public: &mut Public,
-    root: &Path,
+    (root, extra): (&Path, &Path),
+    includes: &mut Vec<std::path::PathBuf>,
     pre: &str,
 ) -> String {
     let mut s = |what: &str, len: usize| s(g, plants, what, len);
@@ -81,6 +83,18 @@ pub fn plant_red8b(
         "pod log (Docker json-file) public record".into(),
         "Using interface with name eth0".into(),
     ));
+    // An operator's copy of the agent's /proc/PID/cmdline (NUL-separated).
+    let nul = s(
+        "--include copy of /proc/PID/cmdline: NUL-separated --token",
+        24,
+    );
+    let cmdline = extra.join("k3s-agent.cmdline");
+    std::fs::write(
+        &cmdline,
+        format!("# cat /proc/$(pidof k3s-agent)/cmdline\n/usr/local/bin/k3s\0agent\0--server\0https://10.0.0.10:6443\0--token\0{nul}\0"),
+    )
+    .unwrap();
+    includes.push(cmdline);
     let nb = s("journal: --token then a no-break space", 22);
     let u22 = s("journal: JSON \\u0022token\\u0022:\\u0022...\\u0022", 24);
     let pct = s("journal: URL-encoded password%3D... in a query", 16);

@@ -107,8 +107,9 @@ fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.'
 }
 
+/// Blanks, and NUL: `/proc/PID/cmdline` and `environ` separate by it.
 fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c' | b'\0')
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -1694,7 +1695,7 @@ fn skip_blanks(line: &[u8], mut j: usize) -> usize {
     loop {
         let r = &line[j.min(line.len())..];
         let len = match r {
-            [b' ' | b'\t', ..] => 1,
+            [b' ' | b'\t' | b'\0', ..] => 1,
             [0xc2, 0xa0, ..] => 2,
             [0xe2, 0x80, 0x80..=0x8b | 0xaf, ..]
             | [0xe2, 0x81, 0x9f, ..]
