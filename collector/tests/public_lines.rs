@@ -45,6 +45,12 @@ fn public_lines_unchanged() {
         "2026-11-24T05:50:01.000001+0000 pi containerd[7]: time=\"2026-11-24T05:50:01Z\" level=error msg=\"PullImage \\\"r.io/x:1\\\" failed\" error=\"failed to fetch anonymous token: unexpected status from GET request to https://auth.docker.io/token?scope=repository%3Alibrary%2Fnginx%3Apull&service=registry.docker.io: 401 Unauthorized\"",
         "2026-11-24 05:50:01.000 [INFO][1] felix/wireguard.go 1: Wireguard public key updated ipVersion=0x4 nodename=\"pi2\" publicKey=\"abcdEFGH1234abcdEFGH1234abcdEFGH1234abcd/+E=\"",
         "[    0.000000] Kernel command line: coherent_pool=1M console=ttyS0,115200 systemd.unified_cgroup_hierarchy=1 cgroup_enable=memory",
+        "I1124 05:50:01.000001  1 round_trippers.go:553] GET https://10.0.0.10:6443/api/v1/namespaces/kube-system/secrets?fieldSelector=type%3Dkubernetes.io%2Fservice-account-token&limit=500 200 OK in 3 milliseconds",
+        "I1124 05:50:01.000001  1 request.go:1] GET https://10.43.0.1:443/api/v1/nodes?labelSelector=node-role.kubernetes.io%2Fcontrol-plane%3Dtrue%2Cpassword-rotation%3Ddone 200",
+        "2026-11-24T05:50:01.000001+0000 pi k3s[903]: time=\"2026-11-24T05:50:01Z\" level=info msg=\"Running kubelet --address=0.0.0.0 --anonymous-auth=false --authentication-token-webhook=true --authorization-mode=Webhook --client-ca-file=/var/lib/rancher/k3s/agent/client-ca.crt --tls-private-key-file=/var/lib/rancher/k3s/agent/serving-kubelet.key\"",
+        "{\"log\":\"I1124 05:50:01.000001       1 main.go:1] Created subnet manager: Kubernetes Subnet Manager - pi2\\n\",\"stream\":\"stderr\",\"time\":\"2026-11-24T05:50:01.000000001Z\"}",
+        "{\"log\":\"time=\\\"2026-11-24T05:50:01Z\\\" level=info msg=\\\"secret \\\\\\\"x\\\\\\\" not found \\u003cnil\\u003e\\\"\\n\",\"stream\":\"stderr\",\"time\":\"2026-11-24T05:50:01.000000001Z\"}",
+        "    k3s.io/node-env: '{\"K3S_DATA_DIR\":\"/var/lib/rancher/k3s/data/abc\",\"K3S_TOKEN\":\"********\",\"K3S_URL\":\"https://10.0.0.10:6443\"}'",
     ];
     let mut bad = Vec::new();
     for l in lines {
