@@ -190,20 +190,26 @@ fn redact_bounded(
 
 /// Logs keep their newest whole lines: start `limit` bytes before the end,
 /// after the first newline found there (read in 64 KiB blocks; a log with no
-/// newline there is kept from the cut point).
+/// newline there is kept from the cut point, its partial first line withheld).
 fn read_tail(ctx: &Ctx, o: Opened, limit: u64, p: &str) -> io::Result<Taken> {
     let mut f = o.file;
     let len = o.meta.len();
     let mut start = 0;
+    let mut mid_line = false;
     if len > limit {
         start = len - limit;
-        start += first_newline(&mut f, start, limit.min(1 << 20))?.map_or(0, |i| i + 1);
+        let nl = first_newline(&mut f, start, limit.min(1 << 20))?;
+        mid_line = nl.is_none();
+        start += nl.map_or(0, |i| i + 1);
     }
     f.seek(SeekFrom::Start(start))?;
     let name = format!("f{}", p.replace('/', "_"));
     // A file read from its tail may start inside a key block; a whole file
     // goes through the reader for its format.
-    let red = if start > 0 {
+    let red = if mid_line {
+        // No newline near the cut: the first (partial) line is withheld.
+        redact::Redactor::after_cut_mid_line()
+    } else if start > 0 {
         redact::Redactor::after_cut()
     } else {
         redact::Redactor::structured(redact::format_for_path(p))

@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub mod planted;
 pub mod planted_more;
+pub mod planted_red8b;
 
 /// Secrets planted in fake trees; none may appear in a bundle.
 pub mod secrets {

@@ -519,6 +519,15 @@ pub fn plant_node(root: &Path, bin: &Path, extra: &Path, node: &str) -> Planted 
         &pre("kubelet", 904),
     );
     journal.push_str(&more.journal);
+    let mut red8b_includes = Vec::new();
+    journal.push_str(&crate::planted_red8b::plant_red8b(
+        &mut p.g,
+        &mut *p.plants,
+        &mut public,
+        (root, extra),
+        &mut red8b_includes,
+        &pre("kubelet", 905),
+    ));
 
     // ---- commands ----
     let data = root.parent().unwrap().join("cmd-data");
@@ -577,6 +586,7 @@ pub fn plant_node(root: &Path, bin: &Path, extra: &Path, node: &str) -> Planted 
     put(root, "/etc/rancher/node/password", format!("{np}\n"));
     let mut includes = vec![hist, initlog, node_token, server_token, kubeadm_path];
     includes.extend(more.includes);
+    includes.extend(red8b_includes);
     Planted {
         plants,
         public,

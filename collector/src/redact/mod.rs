@@ -63,7 +63,9 @@ pub fn format_for_path(p: &str) -> Format {
     if name.ends_with(".yaml") || name.ends_with(".yml") || dir.ends_with("/config.yaml.d/") {
         return Format::Yaml;
     }
-    if name.ends_with(".kubeconfig") || name == "kubeconfig" {
+    // Also kubeconfigs without the extension: Calico's
+    // `/etc/cni/net.d/calico-kubeconfig`, `multus.kubeconfig`.
+    if name.contains("kubeconfig") {
         return Format::Yaml;
     }
     if dir.ends_with("/cni/net.d/") || dir.contains("/cni/") {

@@ -288,6 +288,14 @@ fn command(line: &[u8], seg: &[(usize, usize)], into_login: bool, spans: &mut Sp
         }
         // `ctr pull -u bob:PW`, `etcdctl --user root:PW`: after the colon.
         b"ctr" | b"crictl" | b"etcdctl" => user_flag(line, args, b':', spans),
+        // The same through k3s and rke2's multi-call binary: `k3s ctr i pull -u bob:PW`.
+        b"k3s" | b"rke2"
+            if positional
+                .first()
+                .is_some_and(|w| matches!(text(*w), b"ctr" | b"crictl")) =>
+        {
+            user_flag(line, args, b':', spans);
+        }
         // `smbclient -U pi%PW`
         b"smbclient" | b"rpcclient" | b"smbcacls" | b"smbget" => user_flag(line, args, b'%', spans),
         b"mysql" | b"mysqldump" | b"mysqladmin" | b"mariadb" => {
@@ -465,7 +473,10 @@ pub(super) fn keyword_value(line: &[u8], from: usize, spans: &mut Spans) {
             && t.iter().any(|b| matches!(b, b'_' | b'-'))
             && t.iter()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
-        if (named || SECRET_KEYWORDS.contains(&t)) && !is_sep(text(*v)) {
+        // ntpd's `crypto ... pw PASSWORD` (the key password, anywhere on
+        // the `crypto` line).
+        let ntp_pw = t == b"pw" && ws.first().map(|w| text(*w)) == Some(&b"crypto"[..]);
+        if (named || ntp_pw || SECRET_KEYWORDS.contains(&t)) && !is_sep(text(*v)) {
             push(line, *v, spans);
         }
     }
@@ -555,12 +566,68 @@ pub(super) fn bare_userinfo(line: &[u8], from: usize, spans: &mut Spans) {
             .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
             .count();
         let host = &line[h..he];
-        let hostish = host.contains(&b'.') || line.get(he) == Some(&b':');
+        // Go SQL DSNs: `user:pass@tcp(host:3306)/db`, `@unix(/path)`.
+        let dsn =
+            matches!(host, b"tcp" | b"tcp6" | b"udp" | b"unix") && line.get(he) == Some(&b'(');
+        let hostish = host.contains(&b'.') || line.get(he) == Some(&b':') || dsn;
         let digest = host.starts_with(b"sha") || host.starts_with(b"blake");
         if user_ok && c + 1 < a && hostish && !digest {
             spans.push((c + 1, a, false));
         }
     }
+}
+
+/// Values that are secret whatever their name: systemd credentials
+/// (`systemd.set_credential=NAME:VALUE` and `_binary` on the kernel command
+/// line, `SetCredential=NAME:VALUE` in units) and `kubectl create secret
+/// --from-literal=KEY=VALUE`. The name or key is kept.
+pub(super) fn named_values(line: &[u8], from: usize, spans: &mut Spans) {
+    let ws = words(line, from);
+    for (i, &(s, e)) in ws.iter().enumerate() {
+        let w = &line[s..e];
+        let lower = w.to_ascii_lowercase();
+        let cred = find_in(&lower, b"set_credential").or_else(|| find_in(&lower, b"setcredential"));
+        let (after, sep) = if let Some(c) = cred {
+            match w[c..].iter().position(|b| *b == b'=') {
+                Some(q) => (c + q + 1, b':'),
+                None => continue,
+            }
+        } else if lower.starts_with(b"--from-literal") {
+            match w.get(14) {
+                Some(b'=') => (15, b'='),
+                None => match ws.get(i + 1) {
+                    Some(&(ns, ne)) => {
+                        value_after_sep(line, (ns, ne), 0, b'=', spans);
+                        continue;
+                    }
+                    None => continue,
+                },
+                _ => continue,
+            }
+        } else {
+            continue;
+        };
+        value_after_sep(line, (s, e), after, sep, spans);
+    }
+}
+
+/// In word `w`, from `after` on: withhold what follows the first `sep`
+/// (quotes around the whole word or the value are left outside).
+fn value_after_sep(line: &[u8], (s, e): (usize, usize), after: usize, sep: u8, spans: &mut Spans) {
+    let (us, ue) = unquote(line, (s, e));
+    let from = (s + after).max(us);
+    let Some(c) = line[from..ue].iter().position(|b| *b == sep) else {
+        return;
+    };
+    let vs = from + c + 1;
+    let (vs, ve) = unquote(line, (vs, ue));
+    if ve > vs && !line[vs..ve].starts_with(b"$") && !line[vs..ve].starts_with(b"<redacted") {
+        spans.push((vs, ve, false));
+    }
+}
+
+fn find_in(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// XML elements named for a secret: `<password>x</password>`,

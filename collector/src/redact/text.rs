@@ -80,6 +80,9 @@ pub struct Redactor {
     der_left: u64,
     /// Buffered content for a structured reader.
     structured: Option<(Format, Vec<u8>)>,
+    /// The text starts in the middle of a line (a cut with no newline near
+    /// it): that line's rest is withheld, as it may be a secret's tail.
+    mid_line: bool,
 }
 
 impl Default for Redactor {
@@ -104,8 +107,9 @@ fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.'
 }
 
+/// Blanks, and NUL: `/proc/PID/cmdline` and `environ` separate by it.
 fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c' | b'\0')
 }
 
 pub(super) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -360,6 +364,7 @@ impl Redactor {
             key: KeyBlock::default(),
             der_left: 0,
             structured: None,
+            mid_line: false,
         }
     }
 
@@ -369,6 +374,14 @@ impl Redactor {
     pub fn after_cut() -> Self {
         let mut r = Self::new();
         r.key.active = true;
+        r
+    }
+
+    /// A redactor for text cut in the middle of a line: like
+    /// [`Redactor::after_cut`], and the rest of that first line is withheld.
+    pub fn after_cut_mid_line() -> Self {
+        let mut r = Self::after_cut();
+        r.mid_line = true;
         r
     }
 
@@ -499,6 +512,22 @@ impl Redactor {
         let continued = self.cont;
         let ends_line = seg.ends_with(b"\n");
         self.cont = !ends_line;
+        if self.mid_line {
+            self.mid_line = !ends_line;
+            let body = seg.strip_suffix(b"\n").unwrap_or(seg);
+            if !body.is_empty() {
+                self.count += 1;
+                marker_into(out, body.len());
+            }
+            out.extend_from_slice(&seg[body.len()..]);
+            return;
+        }
+        if !continued && ends_line {
+            if let Some((s, e)) = docker_json(seg) {
+                self.docker_line(seg, (s, e), out);
+                return;
+            }
+        }
         let Some(seg) = self.skip_giant(seg) else {
             return;
         };
@@ -515,6 +544,36 @@ impl Redactor {
             return;
         }
         self.scrub_line(seg, continued, out);
+    }
+
+    /// A Docker json-file record: its message is scrubbed as a line of its
+    /// own (so key blocks and values on the next line are seen across
+    /// records), and what is kept is escaped back into the record.
+    fn docker_line(&mut self, seg: &[u8], (s, e): (usize, usize), out: &mut Vec<u8>) {
+        let mut body = json_unescape(&seg[s..e]);
+        body.push(b'\n');
+        let mut inner = Vec::new();
+        self.segment(&body, &mut inner);
+        if inner == body {
+            // Nothing withheld: the record as it was.
+            out.extend_from_slice(seg);
+            return;
+        }
+        out.extend_from_slice(&seg[..s]);
+        let inner = inner.strip_suffix(b"\n").unwrap_or(&inner);
+        for &b in inner {
+            match b {
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+                0..=0x1f => {
+                    out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+                }
+                _ => out.push(b),
+            }
+        }
+        out.extend_from_slice(&seg[e..]);
     }
 
     /// The rest of an oversized token is dropped; `None` when nothing is left.
@@ -687,6 +746,41 @@ impl Redactor {
         if line.is_empty() {
             return;
         }
+        // Quotes, `=`, `:` and `@` escaped (`\u0022`, `%3D`) are read as
+        // themselves; spans found in the decoded line map back to `line`.
+        let dec = unescape(line);
+        let (work, map) = match &dec {
+            Some((d, m)) => (&d[..], Some(&m[..])),
+            None => (line, None),
+        };
+        let mut spans = self.line_spans(work, continued);
+        if let Some(m) = map {
+            for sp in &mut spans {
+                (sp.0, sp.1) = (m[sp.0], m[sp.1]);
+            }
+        }
+        spans.sort();
+        let mut last = 0;
+        for (s, e, quote) in spans {
+            if s < last || e <= s {
+                continue;
+            }
+            out.extend_from_slice(&line[last..s]);
+            if quote {
+                out.push(b'"');
+            }
+            marker_into(out, e - s);
+            if quote {
+                out.push(b'"');
+            }
+            self.count += 1;
+            last = e;
+        }
+        out.extend_from_slice(&line[last..]);
+    }
+
+    /// The spans to withhold in one line (or piece of a line).
+    fn line_spans(&mut self, line: &[u8], continued: bool) -> Vec<(usize, usize, bool)> {
         let mut spans: Vec<(usize, usize, bool)> = Vec::new();
         // A value announced at the end of an earlier line.
         let start_at = match self.pending {
@@ -729,24 +823,7 @@ impl Redactor {
         if self.pending == Pending::None && spans.iter().any(|x| x.1 == end) && cri_partial(line) {
             self.pending = Pending::Rest;
         }
-        spans.sort();
-        let mut last = 0;
-        for (s, e, quote) in spans {
-            if s < last || e <= s {
-                continue;
-            }
-            out.extend_from_slice(&line[last..s]);
-            if quote {
-                out.push(b'"');
-            }
-            marker_into(out, e - s);
-            if quote {
-                out.push(b'"');
-            }
-            self.count += 1;
-            last = e;
-        }
-        out.extend_from_slice(&line[last..]);
+        spans
     }
 
     /// A token announced at the end of the previous line (`--token` alone):
@@ -930,7 +1007,8 @@ impl Redactor {
         self.shape_spans(line, from, spans);
         let lower_has = |w: &[u8]| find_ci(line, w).is_some();
         let curl = lower_has(b"curl") || lower_has(b"wget");
-        let k3s = lower_has(b"k3s") || lower_has(b"rke2");
+        // `-t TOKEN` of k3s, also through its install script (`sh -s - agent`).
+        let k3s = lower_has(b"k3s") || lower_has(b"rke2") || lower_has(b"sh -s -");
         // `.netrc`: machine h login u password p
         let netrc = find(line, b"machine ").is_some() && find(line, b" password ").is_some();
         let first = line.iter().position(|b| !is_space(*b)).unwrap_or(n);
@@ -1006,6 +1084,7 @@ impl Redactor {
         shapes::url_path_tokens(line, from, spans);
         shapes::xml_values(line, from, spans);
         shapes::bare_userinfo(line, from, spans);
+        shapes::named_values(line, from, spans);
         shapes::jwk_private(line, from, spans);
         if from == 0 {
             let msg = line.len() - message(line).len();
@@ -1085,10 +1164,12 @@ impl Redactor {
         } else {
             None
         };
-        let whole_header = secret_name(w) && {
-            let nw = super::allow::norm(w);
-            nw.ends_with("authorization") || nw.ends_with("cookie")
-        };
+        let whole_header = secret_name(w)
+            && {
+                let nw = super::allow::norm(w);
+                nw.ends_with("authorization") || nw.ends_with("cookie")
+            }
+            && !(sep.colon && !at_start && header_prose(line, j, w));
         let (vs, ve, next, quote) = value_span(line, &sep, at_start, whole_header, enclosing);
         let v = &line[vs..ve];
         if !plausible(v) {
@@ -1151,6 +1232,78 @@ impl Redactor {
 }
 
 /// A CRI log record cut by the runtime (`... stdout P msg`).
+/// Docker's json-file log record (`/var/log/pods` links to these under
+/// cri-dockerd): `{"log":"MSG\n","stream":"stderr","time":"..."}`. The
+/// span of MSG without its escaped newline.
+fn docker_json(seg: &[u8]) -> Option<(usize, usize)> {
+    let s = if seg.starts_with(b"{\"log\":\"") {
+        8
+    } else if seg.starts_with(b"{\"log\": \"") {
+        9
+    } else {
+        return None;
+    };
+    let tail = &seg[s..];
+    let e = [&b"\",\"stream\":"[..], b"\", \"stream\":"]
+        .iter()
+        .filter_map(|t| tail.windows(t.len()).rposition(|w| w == *t))
+        .max()?;
+    let bs = tail[..e].iter().rev().take_while(|b| **b == b'\\').count();
+    if bs % 2 == 1 {
+        return None;
+    }
+    let e = if tail[..e].ends_with(b"\\n") {
+        e - 2
+    } else {
+        e
+    };
+    Some((s, s + e))
+}
+
+/// A JSON string's content unescaped (`\\`, `\"`, `\n`, `\u0041`...);
+/// an escape it cannot read is kept as it is.
+fn json_unescape(v: &[u8]) -> Vec<u8> {
+    let mut o = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] != b'\\' || i + 1 == v.len() {
+            o.push(v[i]);
+            i += 1;
+            continue;
+        }
+        let c = v[i + 1];
+        let simple = match c {
+            b'n' => Some(b'\n'),
+            b't' => Some(b'\t'),
+            b'r' => Some(b'\r'),
+            b'"' | b'\\' | b'/' => Some(c),
+            _ => None,
+        };
+        if let Some(b) = simple {
+            o.push(b);
+            i += 2;
+            continue;
+        }
+        let code = (c == b'u')
+            .then(|| v.get(i + 2..i + 6))
+            .flatten()
+            .and_then(|h| u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok())
+            .and_then(char::from_u32);
+        match code {
+            Some(ch) => {
+                let mut b = [0u8; 4];
+                o.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
+                i += 6;
+            }
+            None => {
+                o.push(v[i]);
+                i += 1;
+            }
+        }
+    }
+    o
+}
+
 fn cri_partial(line: &[u8]) -> bool {
     let head = &line[..line.len().min(64)];
     find(head, b" stdout P ").is_some() || find(head, b" stderr P ").is_some()
@@ -1186,6 +1339,88 @@ fn variable(t: &[u8]) -> bool {
         }
         _ => false,
     }
+}
+
+/// The byte an escape at `i` stands for and the escape's length: JSON
+/// `\u0022`, `\x22` and URL `%22` forms of quotes, `=`, `:`, `@`, `&`,
+/// blanks and brackets.
+fn escape_at(line: &[u8], i: usize) -> Option<(u8, usize)> {
+    let hex = |a: &[u8]| -> Option<u8> {
+        let d = |b: u8| (b as char).to_digit(16);
+        Some((d(a[0])? * 16 + d(a[1])?) as u8)
+    };
+    let (v, len) = match line[i] {
+        b'%' => (hex(line.get(i + 1..i + 3)?)?, 3),
+        b'\\' => match line.get(i + 1)? {
+            b'u' if line.get(i + 2..i + 4)? == b"00" => (hex(line.get(i + 4..i + 6)?)?, 6),
+            b'x' => (hex(line.get(i + 2..i + 4)?)?, 4),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    matches!(
+        v,
+        b'"' | b'\'' | b'=' | b':' | b'@' | b'&' | b' ' | b',' | b'{' | b'}' | b'[' | b']'
+    )
+    .then_some((v, len))
+}
+
+/// `line` with its escapes decoded (see [`escape_at`]), and for each byte
+/// of it (and its end) the offset in `line`; `None` when it has none.
+fn unescape(line: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
+    let first = line
+        .iter()
+        .enumerate()
+        .position(|(i, b)| matches!(b, b'%' | b'\\') && escape_at(line, i).is_some())?;
+    let mut d = line[..first].to_vec();
+    let mut m: Vec<usize> = (0..first).collect();
+    let mut i = first;
+    while i < line.len() {
+        match matches!(line[i], b'%' | b'\\')
+            .then(|| escape_at(line, i))
+            .flatten()
+        {
+            Some((v, len)) => {
+                d.push(v);
+                m.push(i);
+                i += len;
+            }
+            None => {
+                d.push(line[i]);
+                m.push(i);
+                i += 1;
+            }
+        }
+    }
+    m.push(line.len());
+    Some((d, m))
+}
+
+/// `authorization: server message ...` in an error message is prose, not
+/// a header: the name is in lower case and the value starts with two plain
+/// lower-case words, the first no auth scheme (`bearer`, `basic`, ...).
+fn header_prose(line: &[u8], j: usize, w: &[u8]) -> bool {
+    if !w.first().is_some_and(u8::is_ascii_lowercase) {
+        return false;
+    }
+    let rest = &line[j..];
+    let rest = &rest[rest.iter().take_while(|b| is_space(**b)).count()..];
+    let a = rest.iter().take_while(|b| b.is_ascii_lowercase()).count();
+    let first = &rest[..a];
+    const SCHEMES: &[&[u8]] = &[
+        b"bearer",
+        b"basic",
+        b"digest",
+        b"token",
+        b"negotiate",
+        b"ntlm",
+        b"hoba",
+        b"mutual",
+    ];
+    a >= 2
+        && !SCHEMES.contains(&first)
+        && rest.get(a) == Some(&b' ')
+        && rest.get(a + 1).is_some_and(u8::is_ascii_lowercase)
 }
 
 fn trim_end(line: &[u8], mut e: usize) -> usize {
@@ -1441,9 +1676,7 @@ fn separator(line: &[u8], e: usize, flag: bool) -> Option<Sep> {
         quoted_key = true;
     }
     let sep_start = j;
-    while j < n && matches!(line[j], b' ' | b'\t') {
-        j += 1;
-    }
+    j = skip_blanks(line, j);
     let mut eq = false;
     let mut colon = false;
     if j < n && line[j] == b'=' {
@@ -1464,15 +1697,31 @@ fn separator(line: &[u8], e: usize, flag: bool) -> Option<Sep> {
     } else if !flag || (j == sep_start && j < n && !is_space(line[j]) && line[j] != b'\\') {
         return None;
     }
-    while j < n && matches!(line[j], b' ' | b'\t') {
-        j += 1;
-    }
+    j = skip_blanks(line, j);
     Some(Sep {
         value: j,
         quoted_key,
         eq,
         colon,
     })
+}
+
+/// Past blanks at `j`: spaces, tabs and Unicode spaces (no-break, en to
+/// hair, narrow no-break, medium mathematical, ideographic) a copy from a
+/// web page or a document leaves between a name and its value.
+fn skip_blanks(line: &[u8], mut j: usize) -> usize {
+    loop {
+        let r = &line[j.min(line.len())..];
+        let len = match r {
+            [b' ' | b'\t' | b'\0', ..] => 1,
+            [0xc2, 0xa0, ..] => 2,
+            [0xe2, 0x80, 0x80..=0x8b | 0xaf, ..]
+            | [0xe2, 0x81, 0x9f, ..]
+            | [0xe3, 0x80, 0x80, ..] => 3,
+            _ => return j,
+        };
+        j += len;
+    }
 }
 
 /// Nothing (or only a continuation or block indicator) after the separator.
