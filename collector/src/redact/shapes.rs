@@ -627,7 +627,7 @@ fn value_after_sep(line: &[u8], (s, e): (usize, usize), after: usize, sep: u8, s
 }
 
 fn find_in(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    find(hay, needle)
 }
 
 /// XML elements named for a secret: `<password>x</password>`,
