@@ -538,12 +538,18 @@ pub fn secret_name(key: &[u8]) -> bool {
     }
     let raw = &rb[..body.len()];
     let full = &nb[..nl];
+    // `wep_key0`, `password2`: a numbered secret is a secret.
     let n = &full[..full.len() - full.iter().rev().take_while(|b| b.is_ascii_digit()).count()];
-    if n.is_empty() {
+    named_secret(key, raw, n)
+}
+
+/// The decision on a key lowered without its leading dashes (`raw`) and
+/// normalized without trailing digits (`n`).
+fn named_secret(key: &[u8], raw: &[u8], n: &[u8]) -> bool {
+    let Some(&last) = n.last() else {
         return false;
-    }
+    };
     // The last byte first: a slice comparison is a memcmp call.
-    let last = n[n.len() - 1];
     if SECRET_ENDINGS
         .iter()
         .any(|e| e.as_bytes().last() == Some(&last) && n.ends_with(e.as_bytes()))
@@ -566,26 +572,8 @@ fn secret_name_slow(key: &[u8]) -> bool {
         .map(u8::to_ascii_lowercase)
         .collect();
     let n = norm(&raw);
-    // `wep_key0`, `password2`: a numbered secret is a secret.
     let n = n.trim_end_matches(|c: char| c.is_ascii_digit());
-    if n.is_empty() {
-        return false;
-    }
-    if SECRET_ENDINGS.iter().any(|e| n.ends_with(e)) {
-        return true;
-    }
-    raw == b"pass"
-        || raw == b"sig"
-        || raw == b"pw"
-        || raw == b"pin"
-        || raw.ends_with(b"_pin")
-        || raw.ends_with(b"-pin")
-        || raw.ends_with(b"_pw")
-        || raw.ends_with(b"-pw")
-        || env_key(key)
-        || raw.ends_with(b"_pass")
-        || raw.ends_with(b"-pass")
-        || n.contains("datastoreendpoint")
+    named_secret(key, &raw, n.as_bytes())
 }
 
 /// An environment variable named `*_KEY` (`APP_KEY`, `HMAC_KEY`), upper

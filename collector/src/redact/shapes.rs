@@ -586,7 +586,7 @@ pub(super) fn named_values(line: &[u8], from: usize, spans: &mut Spans) {
     for (i, &(s, e)) in ws.iter().enumerate() {
         let w = &line[s..e];
         let lower = w.to_ascii_lowercase();
-        let cred = find_in(&lower, b"set_credential").or_else(|| find_in(&lower, b"setcredential"));
+        let cred = find(&lower, b"set_credential").or_else(|| find(&lower, b"setcredential"));
         let (after, sep) = if let Some(c) = cred {
             match w[c..].iter().position(|b| *b == b'=') {
                 Some(q) => (c + q + 1, b':'),
@@ -624,10 +624,6 @@ fn value_after_sep(line: &[u8], (s, e): (usize, usize), after: usize, sep: u8, s
     if ve > vs && !line[vs..ve].starts_with(b"$") && !line[vs..ve].starts_with(b"<redacted") {
         spans.push((vs, ve, false));
     }
-}
-
-fn find_in(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    find(hay, needle)
 }
 
 /// XML elements named for a secret: `<password>x</password>`,

@@ -145,6 +145,16 @@ fn find_by(hay: &[u8], needle: &[u8], ci: bool) -> Option<usize> {
     None
 }
 
+/// Where indentation is measured: the message part of a log line, or the
+/// line's start.
+fn message_start(line: &[u8], in_msg: bool) -> usize {
+    if in_msg {
+        line.len() - message(line).len()
+    } else {
+        0
+    }
+}
+
 fn trim(mut s: &[u8]) -> &[u8] {
     while let [f, rest @ ..] = s {
         if is_space(*f) {
@@ -884,11 +894,7 @@ impl Redactor {
         spans: &mut Vec<(usize, usize, bool)>,
     ) -> Option<usize> {
         // Indentation is measured in the message part for log lines.
-        let off = if in_msg {
-            line.len() - message(line).len()
-        } else {
-            0
-        };
+        let off = message_start(line, in_msg);
         let base = &line[off..];
         let ind = off + base.iter().take_while(|b| **b == b' ').count();
         if trim(base).is_empty() {
@@ -935,11 +941,7 @@ impl Redactor {
         continued: bool,
         spans: &mut Vec<(usize, usize, bool)>,
     ) -> Option<usize> {
-        let off = if in_msg {
-            line.len() - message(line).len()
-        } else {
-            0
-        };
+        let off = message_start(line, in_msg);
         let base = &line[off..];
         let ind = off
             + base
