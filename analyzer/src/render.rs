@@ -244,6 +244,36 @@ fn problems_text(r: &Report, style: &Style) -> String {
     o
 }
 
+/// What was cut or refused reading an input, for the `timeline` and `certs`
+/// reports (`what` may be partial); empty when nothing was.
+pub(crate) fn input_problems_text(problems: &[crate::input::Problem], what: &str) -> String {
+    if problems.is_empty() {
+        return String::new();
+    }
+    let mut o = format!("\nInput problems (the {what} may be partial):\n");
+    for p in problems {
+        o.push_str(&format!(
+            "  {}: {}\n",
+            sanitize(&p.path),
+            sanitize(&p.problem)
+        ));
+    }
+    o
+}
+
+/// The same list in Markdown.
+pub(crate) fn input_problems_markdown(problems: &[crate::input::Problem], what: &str) -> String {
+    if problems.is_empty() {
+        return String::new();
+    }
+    let md = crate::escape::md_text;
+    let mut o = format!("\n**Input problems (the {what} may be partial):**\n\n");
+    for p in problems {
+        o.push_str(&format!("- {}: {}\n", md(&p.path), md(&p.problem)));
+    }
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,16 +155,7 @@ pub fn text(r: &CertReport) -> String {
     }
     o.push_str(&t.to_string());
     o.push_str(&format!("\n{} certificates\n", r.certificates.len()));
-    if !r.problems.is_empty() {
-        o.push_str("\nInput problems (the list may be partial):\n");
-        for p in &r.problems {
-            o.push_str(&format!(
-                "  {}: {}\n",
-                sanitize(&p.path),
-                sanitize(&p.problem)
-            ));
-        }
-    }
+    o.push_str(&crate::render::input_problems_text(&r.problems, "list"));
     o
 }
 
@@ -191,12 +182,7 @@ pub fn markdown(r: &CertReport) -> String {
             c.verdict
         ));
     }
-    if !r.problems.is_empty() {
-        o.push_str("\n**Input problems (the list may be partial):**\n\n");
-        for p in &r.problems {
-            o.push_str(&format!("- {}: {}\n", md(&p.path), md(&p.problem)));
-        }
-    }
+    o.push_str(&crate::render::input_problems_markdown(&r.problems, "list"));
     o
 }
 

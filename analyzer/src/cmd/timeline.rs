@@ -62,23 +62,7 @@ pub fn text(t: &Timeline) -> String {
         ));
     }
     o.push('\n');
-    o.push_str(&problems_text(&t.problems));
-    o
-}
-
-/// What was cut or refused, as `analyze` lists it: the timeline may be partial.
-fn problems_text(problems: &[crate::input::Problem]) -> String {
-    if problems.is_empty() {
-        return String::new();
-    }
-    let mut o = String::from("\nInput problems (the timeline may be partial):\n");
-    for p in problems {
-        o.push_str(&format!(
-            "  {}: {}\n",
-            sanitize(&p.path),
-            sanitize(&p.problem)
-        ));
-    }
+    o.push_str(&crate::render::input_problems_text(&t.problems, "timeline"));
     o
 }
 
@@ -109,16 +93,10 @@ pub fn markdown(t: &Timeline) -> String {
             md(&short(&e.evidence.text, 120))
         ));
     }
-    if !t.problems.is_empty() {
-        o.push_str("\n**Input problems (the timeline may be partial):**\n\n");
-        for p in &t.problems {
-            o.push_str(&format!(
-                "- {}: {}\n",
-                crate::escape::md_text(&p.path),
-                crate::escape::md_text(&p.problem)
-            ));
-        }
-    }
+    o.push_str(&crate::render::input_problems_markdown(
+        &t.problems,
+        "timeline",
+    ));
     o
 }
 
