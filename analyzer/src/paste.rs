@@ -38,12 +38,18 @@ fn command_kind(line: &str) -> Option<Content> {
             return cat_kind(p.trim());
         }
     }
-    let at = t.find("$ ").or_else(|| t.find("# "))?;
-    let before = &t[..at];
-    if before.contains(' ') && !before.contains('@') {
-        return None;
-    }
-    let cmd = t[at + 2..].trim().trim_start_matches("sudo ").trim();
+    let cmd = match t.find("$ ").or_else(|| t.find("# ")) {
+        Some(at) => {
+            let before = &t[..at];
+            if before.contains(' ') && !before.contains('@') {
+                return None;
+            }
+            &t[at + 2..]
+        }
+        None if bare_command(t) => t,
+        None => return None,
+    };
+    let cmd = cmd.trim().trim_start_matches("sudo ").trim();
     let w: Vec<&str> = cmd.split_whitespace().collect();
     let has = |s: &str| w.contains(&s);
     let first = *w.first()?;
@@ -58,11 +64,40 @@ fn command_kind(line: &str) -> Option<Content> {
         "vcgencmd" if has("get_throttled") => Content::Throttled,
         "systemctl" if has("status") => Content::SystemctlStatus,
         "lsmod" => Content::ProcModules,
+        "nproc" | "lscpu" => Content::CpuInfo,
+        "grep" if w.last() == Some(&"/proc/cpuinfo") && has("-c") => Content::CpuInfo,
         "openssl" if has("x509") => Content::OpensslDates,
         "kubectl" | "k3s" | "microk8s.kubectl" | "k" | "oc" => kubectl_kind(&w)?,
         "cat" | "more" | "less" | "head" | "tail" => cat_kind(w.last()?)?,
         _ => return None,
     })
+}
+
+/// A command line pasted without its prompt: a tool whose name cannot start
+/// a sentence, on a short line with no sentence punctuation.
+fn bare_command(t: &str) -> bool {
+    const TOOLS: &[&str] = &[
+        "kubectl",
+        "k3s",
+        "microk8s.kubectl",
+        "oc",
+        "sudo",
+        "timedatectl",
+        "chronyc",
+        "vcgencmd",
+        "swapon",
+        "nproc",
+        "lscpu",
+        "lsmod",
+        "grep",
+        "systemctl",
+        "openssl",
+    ];
+    let first = t.split_whitespace().next().unwrap_or("");
+    TOOLS.contains(&first)
+        && t.len() < 160
+        && !t.ends_with(['.', ':', '?', '!', ','])
+        && !t.contains(". ")
 }
 
 fn kubectl_kind(w: &[&str]) -> Option<Content> {
@@ -89,6 +124,7 @@ fn cat_kind(path: &str) -> Option<Content> {
         "/proc/self/cgroup" | "/proc/1/cgroup" => Content::ProcSelfCgroup,
         host::CGROUP_CONTROLLERS => Content::CgroupControllers,
         host::PROC_CMDLINE => Content::ProcCmdline,
+        host::PROC_CPUINFO => Content::CpuInfo,
         host::BOOT_CMDLINE => Content::BootCmdline,
         host::FIRMWARE_CMDLINE => Content::FirmwareCmdline,
         host::MACHINE_ID => Content::MachineId,
@@ -107,7 +143,11 @@ fn is_prompt(line: &str) -> bool {
     if t.starts_with("cat ") || t.starts_with("sudo cat ") {
         return command_kind(line).is_some();
     }
-    (t.contains("$ ") || t.starts_with("# ") || t.contains("]# ") || t.contains(":~# "))
+    (t.contains("$ ")
+        || t.starts_with("# ")
+        || t.contains("]# ")
+        || t.contains(":~# ")
+        || bare_command(t))
         && command_kind(line).is_some()
         || t.starts_with("$ ")
 }
@@ -370,6 +410,16 @@ a log line after a blank one
         assert_eq!(s.len(), 1);
         assert!(s[0].text.contains("cpu:           -1"));
         assert!(!s[0].text.contains("a log line"));
+    }
+
+    #[test]
+    fn commands_pasted_without_a_prompt() {
+        let t = "grep -c processor /proc/cpuinfo\n4\nkubectl describe node w1\n...\nCapacity:\n  cpu:  12\n\nkubectl is not working. Any idea?\nkubectl get pods fails, see below:\n";
+        let s = sections(t);
+        let kinds: Vec<Content> = s.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, vec![Content::CpuInfo, Content::KubectlDescribeNode]);
+        assert_eq!(s[0].text, "4\n");
+        assert!(s[1].text.contains("cpu:  12"));
     }
 
     #[test]

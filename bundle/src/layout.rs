@@ -39,6 +39,7 @@ pub mod host {
     pub const BOOT_CMDLINE: &str = "/boot/cmdline.txt";
     pub const FIRMWARE_CMDLINE: &str = "/boot/firmware/cmdline.txt";
     pub const PROC_MODULES: &str = "/proc/modules";
+    pub const PROC_CPUINFO: &str = "/proc/cpuinfo";
     pub const BRIDGE_NF_CALL_IPTABLES: &str = "/proc/sys/net/bridge/bridge-nf-call-iptables";
     pub const IP_FORWARD: &str = "/proc/sys/net/ipv4/ip_forward";
     pub const HOSTNAME: &str = "/etc/hostname";
@@ -157,6 +158,8 @@ pub enum Content {
     /// `/boot/firmware/cmdline.txt`, which Bookworm's firmware reads.
     FirmwareCmdline,
     ProcModules,
+    /// `/proc/cpuinfo`, or a CPU count as `nproc`, `grep -c processor` or `lscpu` print it.
+    CpuInfo,
     SysctlBridgeNf,
     SysctlIpForward,
     IptablesVersion,
@@ -208,6 +211,7 @@ impl Content {
             Content::BootCmdline => "boot-cmdline",
             Content::FirmwareCmdline => "firmware-cmdline",
             Content::ProcModules => "proc-modules",
+            Content::CpuInfo => "cpuinfo",
             Content::SysctlBridgeNf => "sysctl-bridge-nf-call-iptables",
             Content::SysctlIpForward => "sysctl-ip-forward",
             Content::IptablesVersion => "iptables-version",
@@ -246,6 +250,7 @@ const HOST_FILES: &[(&str, Content)] = &[
     (host::BOOT_CMDLINE, Content::BootCmdline),
     (host::FIRMWARE_CMDLINE, Content::FirmwareCmdline),
     (host::PROC_MODULES, Content::ProcModules),
+    (host::PROC_CPUINFO, Content::CpuInfo),
     (host::BRIDGE_NF_CALL_IPTABLES, Content::SysctlBridgeNf),
     (host::IP_FORWARD, Content::SysctlIpForward),
     (host::HOSTNAME, Content::Hostname),

@@ -141,6 +141,15 @@ pub(super) fn power(c: &mut Ctx, facts: &mut Facts) {
     }
 }
 
+pub(super) fn cpus(c: &mut Ctx, facts: &mut Facts) {
+    if let Some((n, d, i, l)) = c
+        .docs(Content::CpuInfo)
+        .find_map(|d| host::cpu_count(&d.text()).map(|(n, i, l)| (n, d, i, l)))
+    {
+        facts.set(HOST_CPU_COUNT, n, Some(d.at(i, l)));
+    }
+}
+
 pub(super) fn disk(c: &mut Ctx, facts: &mut Facts) {
     if let Some((pct, d, i, l)) = c
         .docs(Content::Df)

@@ -245,7 +245,7 @@ pub fn certificates(c: &mut Ctx) -> Vec<crate::parse::certs::Cert> {
 type Step = fn(&mut Ctx, &mut Facts);
 
 /// The extractors before certificates, in order, each with its name.
-const BEFORE_CERTS: [(&str, Step); 16] = [
+const BEFORE_CERTS: [(&str, Step); 17] = [
     ("clock", clock::collected),
     ("clock sync", clock::sync),
     ("clock probe", clock::probe),
@@ -254,6 +254,7 @@ const BEFORE_CERTS: [(&str, Step); 16] = [
     ("kernel", host::kernel),
     ("power", host::power),
     ("disk", host::disk),
+    ("cpus", host::cpus),
     ("identity", identity::all),
     ("runtime flavor", runtime::flavor),
     ("kubelet", runtime::kubelet),

@@ -34,11 +34,13 @@ pub(super) fn object(c: &mut Ctx, facts: &mut Facts) {
         shape => format!("Node {} ({shape})", n.name),
     };
     facts.set(NODE_PRESENT, true, ev(seen));
-    facts.set(
-        NODE_NAME,
-        n.name.clone(),
-        ev(format!("metadata.name: {}", n.name)),
-    );
+    if !n.name.is_empty() {
+        facts.set(
+            NODE_NAME,
+            n.name.clone(),
+            ev(format!("metadata.name: {}", n.name)),
+        );
+    }
     conditions(&n, d, c.collected, facts);
     if let Some(u) = n.unschedulable {
         facts.set(
@@ -141,6 +143,22 @@ fn resources(n: &NodeInfo, d: &Doc, facts: &mut Facts) {
         };
         if let Some(v) = map.get(k).and_then(|q| node::quantity(q).map(|v| (v, q))) {
             facts.set(key, v.0, ev(format!("{section}.{k}: {}", v.1)));
+        }
+    }
+    // The kubelet counts CPUs as the host does; a difference means it read
+    // another machine's count (a container on a bigger host, say).
+    if let (Some(cap), Some(host)) = (facts.num(NODE_CAPACITY_CPU), facts.num(HOST_CPU_COUNT)) {
+        let host_ev = facts
+            .fact(HOST_CPU_COUNT)
+            .and_then(|f| f.evidence.first().cloned());
+        let differs = (cap - host).abs() >= 1.0;
+        facts.set(
+            NODE_CPU_MISCOUNTED,
+            differs,
+            ev(format!("capacity.cpu: {cap}, the host shows {host} CPUs")),
+        );
+        if let Some(e) = host_ev {
+            facts.push_evidence(NODE_CPU_MISCOUNTED, e);
         }
     }
 }

@@ -38,6 +38,7 @@ facts! {
     KUBECONFIG_SERVER: String = "kubeconfig.server", "API server URL in the kubelet kubeconfig";
     HOST_SWAP_ACTIVE: bool = "host.swap_active", "/proc/swaps lists an active swap area";
     HOST_SWAP_KB: f64 = "host.swap_kb", "total active swap in KiB";
+    HOST_CPU_COUNT: f64 = "host.cpu_count", "CPUs the host shows (/proc/cpuinfo, nproc, lscpu)";
     HOST_CGROUP_VERSION: f64 = "host.cgroup_version", "1 or 2";
     HOST_MEMORY_CGROUP: bool = "host.memory_cgroup", "the memory cgroup controller is available";
     BOOT_CMDLINE_MEMORY: bool = "boot.cmdline_memory", "the running kernel's /proc/cmdline enables the memory cgroup";
@@ -82,6 +83,7 @@ facts! {
     NODE_ALLOCATABLE_PODS: f64 = "node.allocatable_pods", "status.allocatable.pods";
     NODE_ALLOCATABLE_MEMORY_BYTES: f64 = "node.allocatable_memory_bytes", "status.allocatable.memory";
     NODE_CAPACITY_CPU: f64 = "node.capacity_cpu", "status.capacity.cpu in cores";
+    NODE_CPU_MISCOUNTED: bool = "node.cpu_miscounted", "status.capacity.cpu differs from the CPUs the host shows";
     NODE_ARCH: String = "node.arch", "status.nodeInfo.architecture";
     NODE_MACHINE_ID_MISMATCH: bool = "node.machine_id_mismatch", "the Node object's machineID differs from this host's /etc/machine-id";
     NODE_CREATED_AGE_S: f64 = "node.created_age_s", "seconds from the Node's creationTimestamp to collection";

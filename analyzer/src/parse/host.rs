@@ -151,6 +151,42 @@ pub fn modules(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// How many CPUs the host has, with the 0-based line that says so:
+/// `processor` lines of /proc/cpuinfo, lscpu's `CPU(s):`, or the one number
+/// `nproc` or `grep -c processor /proc/cpuinfo` print.
+pub fn cpu_count(text: &str) -> Option<(f64, usize, String)> {
+    let mut n = 0usize;
+    let mut last = None;
+    for (i, l) in text.lines().enumerate() {
+        let Some((k, v)) = l.split_once(':') else {
+            continue;
+        };
+        let k = k.trim();
+        if k == "processor" && v.trim().parse::<u32>().is_ok() {
+            n += 1;
+            last = Some((i, l));
+        } else if k == "CPU(s)" {
+            let c: f64 = v.trim().parse().ok()?;
+            return Some((c, i, l.trim().to_string()));
+        }
+    }
+    if let Some((i, l)) = last {
+        return Some((
+            n as f64,
+            i,
+            format!("{n} processor entries (last: {})", l.trim()),
+        ));
+    }
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let only = lines.next()?;
+    let c: u32 = only.parse().ok().filter(|c| *c > 0)?;
+    if lines.next().is_some() {
+        return None;
+    }
+    let i = text.lines().position(|l| l.trim() == only)?;
+    Some((c as f64, i, only.to_string()))
+}
+
 /// A sysctl file's value, or `name = value` from `sysctl NAME`.
 pub fn sysctl_value(text: &str) -> Option<f64> {
     let t = text.trim();
@@ -267,5 +303,20 @@ mod tests {
         );
         let df = "Filesystem     1K-blocks     Used Available Use% Mounted on\n/dev/root       30450024 29000000   1450024  96% /\ntmpfs             1942164        0   1942164   0% /dev/shm\n";
         assert_eq!(df_worst(df).unwrap().0, 96.0);
+    }
+
+    #[test]
+    fn cpu_counts() {
+        let info = "processor\t: 0\nBogoMIPS\t: 108.00\n\nprocessor\t: 1\nBogoMIPS\t: 108.00\n";
+        assert_eq!(super::cpu_count(info).map(|c| c.0), Some(2.0));
+        let lscpu = "Architecture:        aarch64\nCPU(s):              4\n";
+        assert_eq!(super::cpu_count(lscpu).map(|c| (c.0, c.1)), Some((4.0, 1)));
+        assert_eq!(
+            super::cpu_count("\n8\n").map(|c| (c.0, c.1)),
+            Some((8.0, 1))
+        );
+        assert_eq!(super::cpu_count("8\n9\n"), None);
+        assert_eq!(super::cpu_count("0\n"), None);
+        assert_eq!(super::cpu_count("CPU(s): many\n"), None);
     }
 }

@@ -208,11 +208,18 @@ fn describe_condition(row: &str) -> Option<Condition> {
 
 pub fn from_describe(text: &str) -> Option<NodeInfo> {
     let lines: Vec<&str> = text.lines().collect();
-    let name = lines
-        .iter()
-        .find_map(|l| l.strip_prefix("Name:"))?
-        .trim()
-        .to_string();
+    // Without `Name:` (a pasted excerpt) a known section must be there.
+    let name = match lines.iter().find_map(|l| l.strip_prefix("Name:")) {
+        Some(n) => n.trim().to_string(),
+        None if lines.iter().any(|l| {
+            ["Capacity:", "Allocatable:", "Conditions:", "Taints:"].contains(&l.trim_end())
+                || l.starts_with("Taints:")
+        }) =>
+        {
+            String::new()
+        }
+        None => return None,
+    };
     let mut n = NodeInfo {
         name,
         shape: "kubectl describe node",
