@@ -65,7 +65,9 @@ fn command_kind(line: &str) -> Option<Content> {
         "systemctl" if has("status") => Content::SystemctlStatus,
         "lsmod" => Content::ProcModules,
         "nproc" | "lscpu" => Content::CpuInfo,
-        "grep" if w.last() == Some(&"/proc/cpuinfo") && has("-c") => Content::CpuInfo,
+        "grep" if w.last() == Some(&bundle::layout::host::PROC_CPUINFO) && has("-c") => {
+            Content::CpuInfo
+        }
         "openssl" if has("x509") => Content::OpensslDates,
         "kubectl" | "k3s" | "microk8s.kubectl" | "k" | "oc" => kubectl_kind(&w)?,
         "cat" | "more" | "less" | "head" | "tail" => cat_kind(w.last()?)?,

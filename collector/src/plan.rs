@@ -57,7 +57,7 @@ pub const FILES: &[(&str, Cap)] = &[
     ("/boot/firmware/config.txt", Cap::Small),
     ("/proc/device-tree/model", Cap::Small),
     ("/sys/firmware/devicetree/base/model", Cap::Small),
-    ("/proc/cpuinfo", Cap::Small),
+    (layout::host::PROC_CPUINFO, Cap::Small),
     ("/proc/meminfo", Cap::Small),
     (layout::host::PROC_SWAPS, Cap::Small),
     ("/etc/fstab", Cap::Small),
