@@ -61,7 +61,7 @@ facts! {
     IDENTITY_PRODUCT_UUID_SHARED: bool = "identity.product_uuid_shared", "another input analyzed in the same run has the same product_uuid";
     IDENTITY_HOSTNAME_SHARED: bool = "identity.hostname_shared", "another input analyzed in the same run has the same hostname";
     IDENTITY_MAC_SHARED: bool = "identity.mac_shared", "another input analyzed in the same run has one of this node's MAC addresses";
-    IDENTITY_DUPLICATE_SEEN: bool = "identity.duplicate_seen", "one machine-id, system UUID or Weave peer name is shown for several nodes in the input";
+    IDENTITY_DUPLICATE_SEEN: bool = "identity.duplicate_seen", "one machine-id, system UUID or Weave peer name is shown for several nodes in the input, or one hostname at several addresses";
     IDENTITY_CERT_NODE_MISMATCH: bool = "identity.cert_node_mismatch", "the client certificate is for another node name than the kubelet registers";
     NODE_PRESENT: bool = "node.present", "a Node object was found";
     NODE_NAME: String = "node.name", "metadata.name";

@@ -135,6 +135,45 @@ pub fn duplicates(text: &str) -> Option<Duplicate> {
         .find(|(_, l)| l.len() > 1)
         .map(|(value, lines)| Duplicate { value, lines })
         .or_else(|| printed.duplicate())
+        .or_else(|| hostname_at_several_addresses(text))
+}
+
+/// One hostname answering at several addresses in a network scan: `nmap`'s
+/// `Nmap scan report for NAME (IP)` or `arp -a`'s `NAME (IP) at MAC`.
+fn hostname_at_several_addresses(text: &str) -> Option<Duplicate> {
+    let mut names: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        let t = t.strip_prefix("Nmap scan report for ").unwrap_or(t);
+        let Some((name, rest)) = t.split_once(" (") else {
+            continue;
+        };
+        let Some((ip, after)) = rest.split_once(')') else {
+            continue;
+        };
+        let scan = l.trim_start().starts_with("Nmap scan report for ");
+        let arp = after.starts_with(" at ") && after.len() > 4;
+        let hostish = !name.is_empty()
+            && name != "?"
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        if (scan || arp) && hostish && ip.parse::<std::net::IpAddr>().is_ok() {
+            names
+                .entry(name.to_lowercase())
+                .or_default()
+                .push((i, ip.to_string()));
+        }
+    }
+    names.into_iter().find_map(|(name, seen)| {
+        let mut ips: Vec<&String> = seen.iter().map(|s| &s.1).collect();
+        ips.sort();
+        ips.dedup();
+        (ips.len() > 1).then(|| Duplicate {
+            value: format!("hostname {name}"),
+            lines: seen.iter().map(|s| s.0).collect(),
+        })
+    })
 }
 
 #[cfg(test)]
@@ -154,6 +193,19 @@ mod tests {
         assert!(duplicates(one).is_none());
         let node = "  machineID: 4f1c2d7e9a8b4c6d8e0f1a2b3c4d5e6f\n  systemUUID: 9a8b7c6d-5e4f-3a2b-1c0d-9e8f7a6b5c4d\n";
         assert!(duplicates(node).is_none());
+    }
+
+    #[test]
+    fn one_hostname_at_several_addresses() {
+        let scan = "Nmap scan report for raspberrypi (192.168.1.64)\nHost is up.\nNmap scan report for raspberrypi (192.168.1.90)\n";
+        let d = duplicates(scan).unwrap();
+        assert_eq!((d.value.as_str(), d.lines.clone()), ("hostname raspberrypi", vec![0, 2]));
+        let arp = "raspberrypi (192.168.1.64) at b8:27:eb:00:00:01 [ether] on eth0\nraspberrypi (192.168.1.90) at b8:27:eb:00:00:02 [ether] on eth0\n? (192.168.1.1) at 00:11:22:33:44:55 [ether] on eth0\n";
+        assert!(duplicates(arp).is_some());
+        let distinct = "Nmap scan report for pi1 (192.168.1.64)\nNmap scan report for pi2 (192.168.1.90)\nNmap scan report for pi1 (192.168.1.64)\n";
+        assert!(duplicates(distinct).is_none());
+        let prose = "I ran it on node (10.0.0.1) and node (10.0.0.2) both\n";
+        assert!(duplicates(prose).is_none());
     }
 
     #[test]
