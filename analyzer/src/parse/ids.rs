@@ -199,7 +199,10 @@ mod tests {
     fn one_hostname_at_several_addresses() {
         let scan = "Nmap scan report for raspberrypi (192.168.1.64)\nHost is up.\nNmap scan report for raspberrypi (192.168.1.90)\n";
         let d = duplicates(scan).unwrap();
-        assert_eq!((d.value.as_str(), d.lines.clone()), ("hostname raspberrypi", vec![0, 2]));
+        assert_eq!(
+            (d.value.as_str(), d.lines.clone()),
+            ("hostname raspberrypi", vec![0, 2])
+        );
         let arp = "raspberrypi (192.168.1.64) at b8:27:eb:00:00:01 [ether] on eth0\nraspberrypi (192.168.1.90) at b8:27:eb:00:00:02 [ether] on eth0\n? (192.168.1.1) at 00:11:22:33:44:55 [ether] on eth0\n";
         assert!(duplicates(arp).is_some());
         let distinct = "Nmap scan report for pi1 (192.168.1.64)\nNmap scan report for pi2 (192.168.1.90)\nNmap scan report for pi1 (192.168.1.64)\n";
