@@ -281,7 +281,11 @@ pub fn all(c: &mut Ctx, facts: &mut Facts) -> Vec<crate::parse::certs::Cert> {
         return Vec::new();
     }
     let certs = certs::all(c, facts);
-    for (name, step) in [("node object", node::object as Step), ("CSR", node::csrs)] {
+    for (name, step) in [
+        ("node object", node::object as Step),
+        ("CSR", node::csrs),
+        ("cordon", node::cordons),
+    ] {
         if c.late(&format!(
             "{name} facts and the extractors after them were skipped"
         )) {

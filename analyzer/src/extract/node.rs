@@ -191,6 +191,23 @@ fn conditions(n: &NodeInfo, d: &Doc, collected: Option<f64>, facts: &mut Facts) 
     }
 }
 
+/// The last cordon or uncordon shown in pasted text: a cordon nobody undid
+/// leaves the node unschedulable.
+pub(super) fn cordons(c: &mut Ctx, facts: &mut Facts) {
+    let mut last = None;
+    for d in c.docs(Content::Other) {
+        let t = d.text();
+        for (i, l) in t.lines().enumerate() {
+            if let Some(cordon) = node::cordon_action(crate::paste::clean(l)) {
+                last = Some((cordon, d.at(i, l.trim())));
+            }
+        }
+    }
+    if let Some((cordon, ev)) = last {
+        facts.set(NODE_LEFT_CORDONED, cordon, Some(ev));
+    }
+}
+
 pub(super) fn csrs(c: &mut Ctx, facts: &mut Facts) {
     join_waiting_for_csr(c, facts);
     for d in c.docs(Content::KubectlGetCsr) {

@@ -362,6 +362,34 @@ pub fn worst(rows: Vec<NodeInfo>) -> Option<NodeInfo> {
     rows.into_iter().nth(i)
 }
 
+/// A cordon or uncordon as command output prints it: kubectl's `node/NAME
+/// cordoned` (`node "NAME" cordoned` before 1.11, `already cordoned`) and
+/// drain handlers' `Node successfully cordoned`. True for a cordon; a drain
+/// leaves the node cordoned too.
+pub fn cordon_action(line: &str) -> Option<bool> {
+    let l = line.trim_end();
+    for (word, cordon) in [("uncordoned", false), ("cordoned", true), ("drained", true)] {
+        let Some(at) = l.find(word) else { continue };
+        // Only structured key=value fields may follow (drain handlers' logs).
+        let rest = l[at + word.len()..].trim();
+        if !rest.split_whitespace().all(|t| t.contains('=')) {
+            continue;
+        }
+        let before = l[..at].trim_end();
+        let before = before.strip_suffix("already").unwrap_or(before).trim_end();
+        let kubectl = before
+            .rsplit_once(char::is_whitespace)
+            .map_or(before, |(_, w)| w)
+            .starts_with("node/")
+            || (before.ends_with('"') && before.contains("node \""));
+        let handler = before.ends_with("Node successfully");
+        if kubectl || handler {
+            return Some(cordon);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,6 +461,27 @@ Non-terminated Pods:          (1 in total)
         assert_eq!(n.pod_cidr, Some(None));
         assert_eq!(n.arch.as_deref(), Some("arm64"));
         assert_eq!(n.capacity.get("pods").map(String::as_str), Some("110"));
+    }
+
+    #[test]
+    fn cordons() {
+        assert_eq!(cordon_action("node/pi-2 cordoned"), Some(true));
+        assert_eq!(
+            cordon_action("node \"e2e-minion\" already cordoned"),
+            Some(true)
+        );
+        assert_eq!(cordon_action("node/pi-2 uncordoned"), Some(false));
+        assert_eq!(
+            cordon_action("2021/06/25 06:57:02 INF Node successfully cordoned node_name=ip-1"),
+            Some(true)
+        );
+        assert_eq!(cordon_action("node/pi-2 drained"), Some(true));
+        assert_eq!(
+            cordon_action("06:57:02 INF Node successfully cordoned"),
+            Some(true)
+        );
+        assert_eq!(cordon_action("the node got cordoned"), None);
+        assert_eq!(cordon_action("node/pi-2 cordoned and drained"), None);
     }
 
     #[test]
