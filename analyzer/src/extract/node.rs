@@ -27,6 +27,7 @@ fn find<'c>(c: &'c Ctx) -> Option<(NodeInfo, &'c Doc<'c>)> {
 }
 
 pub(super) fn object(c: &mut Ctx, facts: &mut Facts) {
+    all_ready(c, facts);
     let Some((n, d)) = find(c) else { return };
     let ev = |t: String| Some(d.about(t));
     let seen = match n.shape {
@@ -188,6 +189,29 @@ fn conditions(n: &NodeInfo, d: &Doc, collected: Option<f64>, facts: &mut Facts) 
     if let (Some(hb), Some(now)) = (newest, collected) {
         let text = format!("newest lastHeartbeatTime {}", fmt_time(hb as i64));
         facts.set(NODE_HEARTBEAT_AGE_S, (now - hb).round(), ev(text));
+    }
+}
+
+/// Every row of the `kubectl get nodes` tables shown is Ready: the cluster,
+/// whichever node the ticket is about, got past its start-up noise.
+fn all_ready(c: &Ctx, facts: &mut Facts) {
+    let mut all = None;
+    for d in c.docs(Content::KubectlGetNodes) {
+        let rows = node::from_get_nodes(&d.text());
+        if rows.is_empty() {
+            continue;
+        }
+        let ready = rows
+            .iter()
+            .all(|r| r.condition("Ready").is_some_and(|c| c.status == "True"));
+        let ev = d.about(format!("{} node(s) listed, all Ready: {ready}", rows.len()));
+        match &mut all {
+            None => all = Some((ready, ev)),
+            Some((a, _)) => *a &= ready,
+        }
+    }
+    if let Some((ready, ev)) = all {
+        facts.set(NODES_ALL_READY, ready, Some(ev));
     }
 }
 

@@ -74,6 +74,7 @@ facts! {
     NODE_NETWORK_UNAVAILABLE: bool = "node.network_unavailable", "NetworkUnavailable is True";
     NODE_HEARTBEAT_AGE_S: f64 = "node.heartbeat_age_s", "seconds from the newest condition heartbeat to collection";
     NODE_UNSCHEDULABLE: bool = "node.unschedulable", "spec.unschedulable";
+    NODES_ALL_READY: bool = "nodes.all_ready", "every node in a pasted kubectl get nodes table is Ready";
     NODE_LEFT_CORDONED: bool = "node.left_cordoned", "pasted output shows a cordon (kubectl cordon/drain, a drain handler) with no uncordon after it";
     NODE_TAINTS: Vec<String> = "node.taints", "all taints as key=value:effect";
     NODE_BLOCKING_TAINTS: Vec<String> = "node.blocking_taints", "NoSchedule/NoExecute taints other than the node-condition ones";
