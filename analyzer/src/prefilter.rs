@@ -43,13 +43,22 @@ struct Literals {
 
 /// Literals per group: more and the SIMD prefilter gives up.
 const GROUP: usize = 64;
+/// Past this many groups, one automaton over all literals is faster than a
+/// SIMD pass per group (measured on the 120 MiB bench journal: 190 literals
+/// in 3 groups 1.3 s, in one automaton 0.85 s; 2 groups of 64 0.5 s).
+const MAX_GROUPS: usize = 2;
 const FIRST_BLOCK: usize = 4 << 10;
 const MAX_BLOCK: usize = 64 << 10;
 
 impl Literals {
     fn new(lits: Vec<Vec<u8>>) -> Option<Literals> {
         let longest = lits.iter().map(Vec::len).max()?;
-        let per = lits.len().div_ceil(lits.len().div_ceil(GROUP));
+        let groups = lits.len().div_ceil(GROUP);
+        let per = if groups > MAX_GROUPS {
+            lits.len()
+        } else {
+            lits.len().div_ceil(groups)
+        };
         let groups = lits
             .chunks(per)
             .map(|g| {
