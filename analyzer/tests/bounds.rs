@@ -164,6 +164,18 @@ fn run(args: &[&str]) -> Run {
     run_in(args, None)
 }
 
+/// `analyze --format json` of one input with its own time budget.
+fn analyze_json(p: &Path, max_seconds: &str) -> Run {
+    run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--max-seconds",
+        max_seconds,
+        p.to_str().unwrap(),
+    ])
+}
+
 fn problems(v: &serde_json::Value) -> String {
     v["problems"].to_string()
 }
@@ -176,14 +188,7 @@ fn every_tar_and_structured_case_is_bounded_and_reported() {
         std::fs::write(&p, &c.data).unwrap();
         // The bounds tested here are of bytes and metadata; a loaded machine
         // must not let the time budget cut a bomb before they do.
-        let r = run(&[
-            "analyze",
-            "--format",
-            "json",
-            "--max-seconds",
-            "60",
-            p.to_str().unwrap(),
-        ]);
+        let r = analyze_json(&p, "60");
         r.bounded(c.name);
         let v = &r.json()[0];
         let pr = problems(v);
@@ -703,14 +708,7 @@ fn logs_off_the_fast_path_stop_at_the_time_budget() {
         let v = m.repeat((1024).min((8 << 20) / m.len()));
         let p = d.path().join(format!("{name}.log.gz"));
         std::fs::write(&p, &v).unwrap();
-        let r = run(&[
-            "analyze",
-            "--format",
-            "json",
-            "--max-seconds",
-            "1",
-            p.to_str().unwrap(),
-        ]);
+        let r = analyze_json(&p, "1");
         r.bounded(&format!("{name}: lines off the fast path, --max-seconds 1"));
         let pr = problems(&r.json()[0]);
         assert!(
@@ -739,14 +737,7 @@ fn pasted_text_with_endless_sections_stays_bounded() {
     // The section cap is under test, not the time budget: on a loaded
     // machine the debug build's read can use all 8 s, and facts (the
     // section split) stop at the same deadline.
-    let r = run(&[
-        "analyze",
-        "--format",
-        "json",
-        "--max-seconds",
-        "60",
-        p.to_str().unwrap(),
-    ]);
+    let r = analyze_json(&p, "60");
     r.bounded("2 pasted files of 450k sections each");
     let pr = problems(&r.json()[0]);
     assert!(pr.contains("more than 64 sections"), "{pr}");
