@@ -221,6 +221,13 @@ pub(super) fn cordons(c: &mut Ctx, facts: &mut Facts) {
     let mut last = None;
     for d in c.docs(Content::Other) {
         let t = d.text();
+        // One pass over the text spares millions of lines the per-line search.
+        let b = t.as_bytes();
+        if memchr::memmem::find(b, b"cordoned").is_none()
+            && memchr::memmem::find(b, b"drained").is_none()
+        {
+            continue;
+        }
         for (i, l) in t.lines().enumerate() {
             if let Some(cordon) = node::cordon_action(crate::paste::clean(l)) {
                 last = Some((cordon, d.at(i, l.trim())));

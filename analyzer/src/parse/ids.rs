@@ -61,7 +61,8 @@ impl Printed {
                 self.holder = Some(host.to_string());
             }
         }
-        self.prev = t.to_string();
+        self.prev.clear();
+        self.prev.push_str(t);
     }
 
     /// An id printed for two different holders.
