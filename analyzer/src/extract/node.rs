@@ -241,6 +241,7 @@ pub(super) fn cordons(c: &mut Ctx, facts: &mut Facts) {
 
 pub(super) fn csrs(c: &mut Ctx, facts: &mut Facts) {
     join_waiting_for_csr(c, facts);
+    join_waiting_at_discovery(c, facts);
     for d in c.docs(Content::KubectlGetCsr) {
         let rows = table::csrs(&d.text());
         if rows.is_empty() {
@@ -275,6 +276,52 @@ pub(super) fn csrs(c: &mut Ctx, facts: &mut Facts) {
 /// Created API client to obtain unique certificate ...` (1.4: `<node/csr>
 /// created ...`), then `received signed certificate` once it was approved.
 /// A paste that ends at the request, with no error after it, hung there.
+/// kubeadm join up to 1.12 printed each discovery step; output that stops
+/// at "requesting info from" never heard back from the API server.
+fn join_waiting_at_discovery(c: &Ctx, facts: &mut Facts) {
+    for d in c.docs(Content::Other) {
+        let text = d.text();
+        if memchr::memmem::find(text.as_bytes(), b"[discovery] ").is_none() {
+            continue;
+        }
+        let mut waiting: Option<(usize, String)> = None;
+        for (i, l) in text.lines().enumerate() {
+            let t = crate::paste::clean(l).trim();
+            let low = t.to_ascii_lowercase();
+            if low.contains("[discovery] trying to connect to api server")
+                || low.contains("[discovery] created cluster-info discovery client")
+            {
+                waiting = Some((i, t.to_string()));
+            } else if waiting.is_some() && join_went_on(&low) {
+                waiting = None;
+            }
+        }
+        if let Some((i, t)) = waiting {
+            facts.set(JOIN_DISCOVERY_WAITING, true, Some(d.at(i, t)));
+            return;
+        }
+    }
+}
+
+/// A later kubeadm join step, or its end, after discovery began.
+fn join_went_on(low: &str) -> bool {
+    [
+        "[discovery] ",
+        "[bootstrap]",
+        "[join]",
+        "[kubelet",
+        "[csr]",
+        "[tlsbootstrap]",
+        "[patchnode]",
+        "[preflight] reading configuration",
+        "has joined the cluster",
+        "join complete",
+        "error execution phase",
+    ]
+    .iter()
+    .any(|w| low.contains(w))
+}
+
 fn join_waiting_for_csr(c: &Ctx, facts: &mut Facts) {
     for d in c.docs(Content::Other) {
         let text = d.text();

@@ -106,6 +106,7 @@ facts! {
     CSR_PENDING: f64 = "csr.pending", "certificate signing requests shown Pending (kubectl get csr)";
     CSR_APPROVED_NOT_ISSUED: f64 = "csr.approved_not_issued", "CSRs approved but never issued: no signer runs";
     CSR_JOIN_WAITING: bool = "csr.join_waiting", "kubeadm join (1.4-1.9) sent its node CSR and printed nothing after it";
+    JOIN_DISCOVERY_WAITING: bool = "join.discovery_waiting", "kubeadm join (1.6-1.12) began discovery against the API server and printed nothing after it";
     CNI_CONFIG_COUNT: f64 = "cni.config_count", "CNI config files present";
     CNI_TYPES: Vec<String> = "cni.types", "plugin types named by the CNI configs";
     CNI_MISSING_PLUGINS: Vec<String> = "cni.missing_plugins", "plugin types with no binary in the plugin directories";
