@@ -272,10 +272,6 @@ pub(super) fn csrs(c: &mut Ctx, facts: &mut Facts) {
     }
 }
 
-/// kubeadm join up to 1.9 requested the node certificate itself: `[csr]
-/// Created API client to obtain unique certificate ...` (1.4: `<node/csr>
-/// created ...`), then `received signed certificate` once it was approved.
-/// A paste that ends at the request, with no error after it, hung there.
 /// kubeadm join up to 1.12 printed each discovery step; output that stops
 /// at "requesting info from" never heard back from the API server.
 fn join_waiting_at_discovery(c: &Ctx, facts: &mut Facts) {
@@ -322,6 +318,10 @@ fn join_went_on(low: &str) -> bool {
     .any(|w| low.contains(w))
 }
 
+/// kubeadm join up to 1.9 requested the node certificate itself: `[csr]
+/// Created API client to obtain unique certificate ...` (1.4: `<node/csr>
+/// created ...`), then `received signed certificate` once it was approved.
+/// A paste that ends at the request, with no error after it, hung there.
 fn join_waiting_for_csr(c: &Ctx, facts: &mut Facts) {
     for d in c.docs(Content::Other) {
         let text = d.text();
