@@ -275,33 +275,12 @@ pub(super) fn csrs(c: &mut Ctx, facts: &mut Facts) {
 /// kubeadm join up to 1.12 printed each discovery step; output that stops
 /// at "requesting info from" never heard back from the API server.
 fn join_waiting_at_discovery(c: &Ctx, facts: &mut Facts) {
-    for d in c.docs(Content::Other) {
-        let text = d.text();
-        if memchr::memmem::find(text.as_bytes(), b"[discovery] ").is_none() {
-            continue;
-        }
-        let mut waiting: Option<(usize, String)> = None;
-        for (i, l) in text.lines().enumerate() {
-            let t = crate::paste::clean(l).trim();
-            let low = t.to_ascii_lowercase();
-            if low.contains("[discovery] trying to connect to api server")
-                || low.contains("[discovery] created cluster-info discovery client")
-            {
-                waiting = Some((i, t.to_string()));
-            } else if waiting.is_some() && join_went_on(&low) {
-                waiting = None;
-            }
-        }
-        if let Some((i, t)) = waiting {
-            facts.set(JOIN_DISCOVERY_WAITING, true, Some(d.at(i, t)));
-            return;
-        }
-    }
-}
-
-/// A later kubeadm join step, or its end, after discovery began.
-fn join_went_on(low: &str) -> bool {
-    [
+    let start = [
+        "[discovery] trying to connect to api server",
+        "[discovery] created cluster-info discovery client",
+    ];
+    // A later kubeadm join step, or its end.
+    let went_on = [
         "[discovery] ",
         "[bootstrap]",
         "[join]",
@@ -313,9 +292,9 @@ fn join_went_on(low: &str) -> bool {
         "has joined the cluster",
         "join complete",
         "error execution phase",
-    ]
-    .iter()
-    .any(|w| low.contains(w))
+    ];
+    let marker = Some(&b"[discovery] "[..]);
+    stalled(c, facts, JOIN_DISCOVERY_WAITING, marker, &start, &went_on);
 }
 
 /// kubeadm join up to 1.9 requested the node certificate itself: `[csr]
@@ -323,26 +302,46 @@ fn join_went_on(low: &str) -> bool {
 /// created ...`), then `received signed certificate` once it was approved.
 /// A paste that ends at the request, with no error after it, hung there.
 fn join_waiting_for_csr(c: &Ctx, facts: &mut Facts) {
+    let start = ["created api client to obtain unique certificate for this node"];
+    let went_on = [
+        "received signed certificate",
+        "join complete",
+        "has joined the cluster",
+        "error",
+        "failed",
+    ];
+    stalled(c, facts, CSR_JOIN_WAITING, None, &start, &went_on);
+}
+
+/// Sets `key` when a pasted text's last line holding one of `start`
+/// (lower case) has no line holding one of `went_on` after it. `marker`, when
+/// given, is text every such paste holds, so other texts are not read line by
+/// line.
+fn stalled(
+    c: &Ctx,
+    facts: &mut Facts,
+    key: crate::facts::Key<bool>,
+    marker: Option<&[u8]>,
+    start: &[&str],
+    went_on: &[&str],
+) {
     for d in c.docs(Content::Other) {
         let text = d.text();
+        if marker.is_some_and(|m| memchr::memmem::find(text.as_bytes(), m).is_none()) {
+            continue;
+        }
         let mut waiting: Option<(usize, String)> = None;
         for (i, l) in text.lines().enumerate() {
             let t = crate::paste::clean(l).trim();
             let low = t.to_ascii_lowercase();
-            if low.contains("created api client to obtain unique certificate for this node") {
+            if start.iter().any(|w| low.contains(w)) {
                 waiting = Some((i, t.to_string()));
-            } else if waiting.is_some()
-                && (low.contains("received signed certificate")
-                    || low.contains("join complete")
-                    || low.contains("has joined the cluster")
-                    || low.contains("error")
-                    || low.contains("failed"))
-            {
+            } else if waiting.is_some() && went_on.iter().any(|w| low.contains(w)) {
                 waiting = None;
             }
         }
         if let Some((i, t)) = waiting {
-            facts.set(CSR_JOIN_WAITING, true, Some(d.at(i, t)));
+            facts.set(key, true, Some(d.at(i, t)));
             return;
         }
     }
