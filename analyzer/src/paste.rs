@@ -39,13 +39,7 @@ fn command_kind(line: &str) -> Option<Content> {
         }
     }
     let cmd = match t.find("$ ").or_else(|| t.find("# ")) {
-        Some(at) => {
-            let before = &t[..at];
-            if before.contains(' ') && !before.contains('@') {
-                return None;
-            }
-            &t[at + 2..]
-        }
+        Some(_) => after_prompt(t)?,
         None if bare_command(t) => t,
         None => return None,
     };
@@ -77,6 +71,33 @@ fn command_kind(line: &str) -> Option<Content> {
 
 /// A command line pasted without its prompt: a tool whose name cannot start
 /// a sentence, on a short line with no sentence punctuation.
+/// The command after a shell prompt: `$ `, `user@host:~$ `, `[root@h ~]# `,
+/// or macOS bash's `host:dir user$ `.
+fn after_prompt(t: &str) -> Option<&str> {
+    let at = t.find("$ ").or_else(|| t.find("# "))?;
+    let before = &t[..at];
+    let mac = before
+        .split_once(' ')
+        .is_some_and(|(h, u)| h.contains(':') && !u.contains(' '));
+    if before.contains(' ') && !before.contains('@') && !mac {
+        return None;
+    }
+    Some(&t[at + 2..])
+}
+
+/// A prompt line with any command after it: it ends an output.
+fn any_prompt(t: &str) -> bool {
+    let t = t.trim_start();
+    let shell = t.starts_with("$ ") || !t.starts_with('#') && !t.starts_with('-');
+    shell
+        && after_prompt(t)
+            .and_then(|c| c.split_whitespace().next())
+            .is_some_and(|w| {
+                w.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "._-/".contains(ch))
+            })
+}
+
 fn bare_command(t: &str) -> bool {
     const TOOLS: &[&str] = &[
         "kubectl",
@@ -254,7 +275,7 @@ fn yaml_end(lines: &[&str], from: usize) -> usize {
             || l.starts_with(['{', '}', '[', ']'])
             || l.split_once(':')
                 .is_some_and(|(k, _)| !k.contains(' ') && !k.is_empty());
-        if !yamlish || is_prompt(l) {
+        if !yamlish || is_prompt(l) || any_prompt(l) {
             break;
         }
         end += 1;
@@ -412,6 +433,15 @@ a log line after a blank one
         assert_eq!(s.len(), 1);
         assert!(s[0].text.contains("cpu:           -1"));
         assert!(!s[0].text.contains("a log line"));
+    }
+
+    #[test]
+    fn a_macos_prompt() {
+        let t = "foo:daemonset milan$ kubectl get nodes\nNAME STATUS ROLES AGE VERSION\nw1 NotReady <none> 1h v1.14.1\nI can not see why. More: here\n";
+        let s = sections(t);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].kind, Content::KubectlGetNodes);
+        assert!(command_kind("so I ran it: see $ kubectl get nodes").is_none());
     }
 
     #[test]

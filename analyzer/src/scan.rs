@@ -39,6 +39,8 @@ pub struct Patterns {
     map: Vec<(usize, usize, Vec<String>)>,
     /// (rule, clause) -> lines that do not count for it
     except: HashMap<(usize, usize), Vec<Regex>>,
+    /// (rule, clause) -> one of these must match too
+    with: HashMap<(usize, usize), Vec<Regex>>,
     /// Lines that are not causes but tell the analyzer something (progress,
     /// times): `rules/phases.toml`'s milestones and the x509 clock statement.
     milestones: Vec<(&'static str, Regex)>,
@@ -52,10 +54,14 @@ impl Patterns {
     pub fn new(rules: &RuleSet) -> Patterns {
         let mut map = Vec::new();
         let mut except = HashMap::new();
+        let mut with = HashMap::new();
         for (ri, r) in rules.rules.iter().enumerate() {
             for (ci, c) in r.clauses.iter().enumerate() {
                 if !c.except.is_empty() {
                     except.insert((ri, ci), c.except.clone());
+                }
+                if !c.with.is_empty() {
+                    with.insert((ri, ci), c.with.clone());
                 }
                 for _ in &c.logs {
                     map.push((ri, ci, c.sources.clone()));
@@ -75,6 +81,7 @@ impl Patterns {
             any,
             map,
             except,
+            with,
             milestones,
         }
     }
@@ -357,6 +364,11 @@ impl<'p> Scanner<'p> {
                 .except
                 .get(&(*ri, *ci))
                 .is_some_and(|ex| ex.iter().any(|r| r.is_match(text)))
+                || self
+                    .pats
+                    .with
+                    .get(&(*ri, *ci))
+                    .is_some_and(|w| !w.iter().any(|r| r.is_match(text)))
             {
                 continue;
             }

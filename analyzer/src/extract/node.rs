@@ -9,26 +9,31 @@ use crate::parse::node::{self, NodeInfo};
 use crate::parse::table;
 use bundle::layout::Content;
 
-/// The richest view wins: the object, then `describe`, then a table row.
-fn find<'c>(c: &'c Ctx) -> Option<(NodeInfo, &'c Doc<'c>)> {
-    let obj = || {
-        c.docs(Content::NodeObject)
-            .find_map(|d| Some((node::from_object(&d.text())?, d)))
-    };
-    let describe = || {
-        c.docs(Content::KubectlDescribeNode)
-            .find_map(|d| Some((node::from_describe(&d.text())?, d)))
-    };
-    let row = || {
-        c.docs(Content::KubectlGetNodes)
-            .find_map(|d| Some((node::worst(node::from_get_nodes(&d.text()))?, d)))
-    };
-    obj().or_else(describe).or_else(row)
+/// The node a paste is about, with the other nodes it shows. Whole views
+/// (objects, `describe`) come before table rows; among several, the worst
+/// one (not Ready, then cordoned), else the first.
+fn find<'c>(c: &'c Ctx) -> Option<(NodeInfo, &'c Doc<'c>, Vec<NodeInfo>)> {
+    let mut whole: Vec<(NodeInfo, &Doc)> = Vec::new();
+    for d in c.docs(Content::NodeObject) {
+        whole.extend(node::objects(&d.text()).into_iter().map(|n| (n, d)));
+    }
+    for d in c.docs(Content::KubectlDescribeNode) {
+        whole.extend(node::describes(&d.text()).into_iter().map(|n| (n, d)));
+    }
+    if !whole.is_empty() {
+        let infos: Vec<NodeInfo> = whole.iter().map(|(n, _)| n.clone()).collect();
+        let (n, d) = whole.swap_remove(node::worst_index(&infos).unwrap_or(0));
+        return Some((n, d, whole.into_iter().map(|(n, _)| n).collect()));
+    }
+    c.docs(Content::KubectlGetNodes)
+        .find_map(|d| Some((node::worst(node::from_get_nodes(&d.text()))?, d, Vec::new())))
 }
 
 pub(super) fn object(c: &mut Ctx, facts: &mut Facts) {
     all_ready(c, facts);
-    let Some((n, d)) = find(c) else { return };
+    let Some((n, d, others)) = find(c) else {
+        return;
+    };
     let ev = |t: String| Some(d.about(t));
     let seen = match n.shape {
         "node object" => format!("Node {}", n.name),
@@ -51,7 +56,7 @@ pub(super) fn object(c: &mut Ctx, facts: &mut Facts) {
         );
     }
     taints(&n, d, facts);
-    pod_cidr(&n, d, facts);
+    pod_cidr(&n, d, &others, facts);
     resources(&n, d, facts);
     if let Some(a) = &n.arch {
         facts.set(
@@ -104,7 +109,7 @@ fn taints(n: &NodeInfo, d: &Doc, facts: &mut Facts) {
 }
 
 /// spec.podCIDR, when the input says whether it is set.
-fn pod_cidr(n: &NodeInfo, d: &Doc, facts: &mut Facts) {
+fn pod_cidr(n: &NodeInfo, d: &Doc, others: &[NodeInfo], facts: &mut Facts) {
     let ev = |t: String| Some(d.about(t));
     match &n.pod_cidr {
         Some(Some(cidr)) => {
@@ -119,11 +124,24 @@ fn pod_cidr(n: &NodeInfo, d: &Doc, facts: &mut Facts) {
                 ev(format!("spec.podCIDR: {cidr}")),
             );
         }
-        Some(None) => facts.set(
-            NODE_POD_CIDR_MISSING,
-            true,
-            ev("spec.podCIDR is not set".into()),
-        ),
+        Some(None) => {
+            facts.set(
+                NODE_POD_CIDR_MISSING,
+                true,
+                ev("spec.podCIDR is not set".into()),
+            );
+            // The cluster hands out podCIDRs, so this node's is missing.
+            let peer = others
+                .iter()
+                .filter(|o| n.name.is_empty() || o.name != n.name);
+            if let Some((name, cidr)) = peer.clone().find_map(|o| match &o.pod_cidr {
+                Some(Some(cidr)) => Some((&o.name, cidr)),
+                _ => None,
+            }) {
+                let text = format!("Node {name} has spec.podCIDR {cidr}, this one none");
+                facts.set(NODE_PEER_POD_CIDR, cidr.clone(), ev(text));
+            }
+        }
         None => {}
     }
 }

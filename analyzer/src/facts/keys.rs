@@ -81,6 +81,7 @@ facts! {
     NODE_BLOCKING_TAINT_COUNT: f64 = "node.blocking_taint_count", "how many blocking taints";
     NODE_POD_CIDR: String = "node.pod_cidr", "spec.podCIDR";
     NODE_POD_CIDR_MISSING: bool = "node.pod_cidr_missing", "the Node has no spec.podCIDR";
+    NODE_PEER_POD_CIDR: String = "node.peer_pod_cidr", "spec.podCIDR of another Node in the same input, when this one has none";
     NODE_CAPACITY_PODS: f64 = "node.capacity_pods", "status.capacity.pods";
     NODE_ALLOCATABLE_PODS: f64 = "node.allocatable_pods", "status.allocatable.pods";
     NODE_ALLOCATABLE_MEMORY_BYTES: f64 = "node.allocatable_memory_bytes", "status.allocatable.memory";

@@ -117,24 +117,75 @@ fn string_map(v: Option<&Y>) -> BTreeMap<String, String> {
 
 /// A Node object in YAML or JSON (a `List` holding one counts); None when
 /// the text is not one.
-pub fn from_object(text: &str) -> Option<NodeInfo> {
-    let doc: Y = super::yaml(text)?;
-    let node = match s(doc.get("kind")).as_deref() {
-        Some("Node") => &doc,
-        Some("List" | "NodeList") => {
-            let n = doc.get("items")?.as_sequence()?.first()?;
-            (s(n.get("kind")).as_deref() == Some("Node")).then_some(n)?
-        }
-        // A fragment: `kubectl get node N -o json | jq .status.capacity`.
-        None if doc.get("cpu").is_some() && doc.get("pods").is_some() => {
-            return Some(NodeInfo {
-                capacity: string_map(Some(&doc)),
-                shape: "capacity fragment",
-                ..Default::default()
-            });
-        }
-        _ => return None,
+/// Every Node a pasted or collected object shows: one Node, each Node of
+/// a List (`kubectl get nodes -o yaml` lists the control plane first), or
+/// a fragment (`| jq .status.capacity`, `| jq .spec`).
+pub fn objects(text: &str) -> Vec<NodeInfo> {
+    let Some(doc) = super::yaml::<Y>(text) else {
+        return Vec::new();
     };
+    match s(doc.get("kind")).as_deref() {
+        Some("Node") => vec![node_info(&doc)],
+        Some("List" | "NodeList") => doc
+            .get("items")
+            .and_then(|i| i.as_sequence())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter(|n| s(n.get("kind")).as_deref() == Some("Node"))
+                    .map(node_info)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None if doc.get("cpu").is_some() && doc.get("pods").is_some() => vec![NodeInfo {
+            capacity: string_map(Some(&doc)),
+            shape: "capacity fragment",
+            ..Default::default()
+        }],
+        None if spec_fragment(&doc) => {
+            let spec = Y::Mapping([(Y::from("spec"), doc)].into_iter().collect());
+            vec![NodeInfo {
+                shape: "spec fragment",
+                ..node_info(&spec)
+            }]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A Node's `.spec` alone: a mapping of spec keys only, with a taint list
+/// or a podCIDR in it.
+fn spec_fragment(doc: &Y) -> bool {
+    const KEYS: [&str; 7] = [
+        "podCIDR",
+        "podCIDRs",
+        "taints",
+        "unschedulable",
+        "providerID",
+        "externalID",
+        "configSource",
+    ];
+    let Some(m) = doc.as_mapping() else {
+        return false;
+    };
+    !m.is_empty()
+        && m.keys()
+            .all(|k| k.as_str().is_some_and(|k| KEYS.contains(&k)))
+        && (m.contains_key("taints") || m.contains_key("podCIDR"))
+}
+
+/// Role names from `node-role.kubernetes.io/NAME` labels, as `kubectl get
+/// nodes` prints them.
+fn roles(labels: Option<&Y>) -> Option<String> {
+    let names: Vec<String> = string_map(labels)
+        .keys()
+        .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
+        .map(String::from)
+        .collect();
+    (!names.is_empty()).then(|| names.join(","))
+}
+
+fn node_info(node: &Y) -> NodeInfo {
     let conditions = get(node, &["status", "conditions"])
         .and_then(|c| c.as_sequence())
         .map(|cs| {
@@ -162,7 +213,7 @@ pub fn from_object(text: &str) -> Option<NodeInfo> {
                 .collect()
         })
         .unwrap_or_default();
-    Some(NodeInfo {
+    NodeInfo {
         name: s(get(node, &["metadata", "name"])).unwrap_or_default(),
         conditions,
         unschedulable: Some(matches!(
@@ -177,9 +228,9 @@ pub fn from_object(text: &str) -> Option<NodeInfo> {
         machine_id: s(get(node, &["status", "nodeInfo", "machineID"])),
         created: s(get(node, &["metadata", "creationTimestamp"]))
             .and_then(|c| super::logline::parse_iso(&c)),
-        roles: None,
+        roles: roles(get(node, &["metadata", "labels"])),
         shape: "node object",
-    })
+    }
 }
 
 /// RFC 1123 with a numeric zone, as `kubectl describe` prints times.
@@ -204,6 +255,24 @@ fn describe_condition(row: &str) -> Option<Condition> {
         reason: c.get(4).unwrap_or(&"").to_string(),
         message: c.get(5..).map(|m| m.join(" ")).unwrap_or_default(),
     })
+}
+
+/// Each node of `kubectl describe node(s)`: a new node starts at a
+/// `Name:` line in the first column.
+pub fn describes(text: &str) -> Vec<NodeInfo> {
+    let mut starts: Vec<usize> = text
+        .match_indices("Name:")
+        .map(|(i, _)| i)
+        .filter(|&i| i == 0 || text.as_bytes()[i - 1] == b'\n')
+        .collect();
+    if starts.first() != Some(&0) {
+        starts.insert(0, 0);
+    }
+    starts.push(text.len());
+    starts
+        .windows(2)
+        .filter_map(|w| from_describe(&text[w[0]..w[1]]))
+        .collect()
 }
 
 pub fn from_describe(text: &str) -> Option<NodeInfo> {
@@ -237,6 +306,7 @@ pub fn from_describe(text: &str) -> Option<NodeInfo> {
                         n.taints = Some(parse_taint(v).into_iter().collect());
                     }
                     "Unschedulable" => n.unschedulable = Some(v == "true"),
+                    "Roles" if !v.is_empty() && v != "<none>" => n.roles = Some(v.to_string()),
                     "PodCIDR" => n.pod_cidr = Some(Some(v.to_string()).filter(|v| !v.is_empty())),
                     "CreationTimestamp" => n.created = describe_time(v),
                     _ => {}
@@ -348,18 +418,34 @@ pub fn from_get_nodes(text: &str) -> Vec<NodeInfo> {
 /// listed (k3s-io/k3s#5376), which says nothing about the worker. Several
 /// healthy rows say nothing about which node the ticket means: None.
 pub fn worst(rows: Vec<NodeInfo>) -> Option<NodeInfo> {
-    let not_ready = rows
-        .iter()
-        .position(|r| r.condition("Ready").is_some_and(|c| c.status != "True"));
-    let cordoned = rows.iter().position(|r| r.unschedulable == Some(true));
-    let server = |r: &NodeInfo| {
-        r.roles
-            .as_deref()
-            .is_some_and(|x| x.contains("master") || x.contains("control-plane"))
-    };
-    let lone = (rows.len() == 1 && !server(&rows[0])).then_some(0);
-    let i = not_ready.or(cordoned).or(lone)?;
+    let i = worst_index(&rows)?;
     rows.into_iter().nth(i)
+}
+
+/// Where `worst` finds its node. A Node that shows only its spec is not
+/// Ready while it carries the not-ready or unreachable taint.
+pub fn worst_index(rows: &[NodeInfo]) -> Option<usize> {
+    let not_ready = |r: &NodeInfo| match r.condition("Ready") {
+        Some(c) => c.status != "True",
+        None => r.taints.iter().flatten().any(|t| {
+            t.key == "node.kubernetes.io/not-ready" || t.key == "node.kubernetes.io/unreachable"
+        }),
+    };
+    let server = |r: &NodeInfo| {
+        let role = |x: &str| x.contains("master") || x.contains("control-plane");
+        r.roles.as_deref().is_some_and(role)
+            || r.taints
+                .iter()
+                .flatten()
+                .any(|t| t.key.starts_with("node-role.kubernetes.io/") && role(&t.key))
+    };
+    // Workers first: the control plane is often NotReady for the same
+    // network reason, but the ticket is about the node that joins.
+    let worker_not_ready = rows.iter().position(|r| not_ready(r) && !server(r));
+    let any_not_ready = rows.iter().position(not_ready);
+    let cordoned = rows.iter().position(|r| r.unschedulable == Some(true));
+    let lone = (rows.len() == 1 && !server(&rows[0])).then_some(0);
+    worker_not_ready.or(any_not_ready).or(cordoned).or(lone)
 }
 
 /// A cordon or uncordon as command output prints it: kubectl's `node/NAME
@@ -405,7 +491,7 @@ mod tests {
     #[test]
     fn node_yaml() {
         let y = "apiVersion: v1\nkind: Node\nmetadata:\n  name: pi-1\n  creationTimestamp: \"2026-11-24T05:00:00Z\"\nspec:\n  taints:\n  - key: node.cloudprovider.kubernetes.io/uninitialized\n    value: \"true\"\n    effect: NoSchedule\n  - key: node.kubernetes.io/not-ready\n    effect: NoSchedule\nstatus:\n  capacity: {pods: \"0\", cpu: \"4\"}\n  conditions:\n  - {type: Ready, status: \"False\", reason: KubeletNotReady, message: \"container runtime network not ready\", lastHeartbeatTime: \"2026-11-24T05:59:00Z\"}\n";
-        let n = from_object(y).unwrap();
+        let n = objects(y).remove(0);
         assert_eq!(n.condition("Ready").unwrap().status, "False");
         assert_eq!(n.capacity.get("pods").map(String::as_str), Some("0"));
         assert_eq!(
@@ -418,11 +504,27 @@ mod tests {
             1
         );
         assert_eq!(n.pod_cidr, Some(None));
-        assert!(from_object("kind: Pod\n").is_none());
+        assert!(objects("kind: Pod\n").is_empty());
         let cap =
-            from_object("{\"cpu\": \"0\", \"memory\": \"1531128Ki\", \"pods\": \"110\"}").unwrap();
+            objects("{\"cpu\": \"0\", \"memory\": \"1531128Ki\", \"pods\": \"110\"}").remove(0);
         assert_eq!(cap.capacity.get("cpu").map(String::as_str), Some("0"));
-        assert!(from_object("{{{{ not yaml").is_none());
+        assert!(objects("{{{{ not yaml").is_empty());
+    }
+
+    #[test]
+    fn every_node_of_a_list_and_a_spec_fragment() {
+        let list = "apiVersion: v1\nkind: List\nitems:\n- kind: Node\n  metadata: {name: cp}\n  spec: {podCIDR: 10.244.0.0/24}\n  status:\n    conditions: [{type: Ready, status: \"True\"}]\n- kind: Node\n  metadata: {name: w1}\n  spec: {}\n  status:\n    conditions: [{type: Ready, status: \"False\"}]\n";
+        let nodes = objects(list);
+        assert_eq!(nodes.len(), 2);
+        assert_eq!(nodes[worst_index(&nodes).unwrap()].name, "w1");
+        let spec = "{\n  \"taints\": [\n    {\"effect\": \"NoSchedule\", \"key\": \"node.kubernetes.io/not-ready\"}\n  ]\n}";
+        let n = objects(spec).remove(0);
+        assert_eq!(n.shape, "spec fragment");
+        assert_eq!(n.pod_cidr, Some(None));
+        assert_eq!(worst_index(&[n]), Some(0));
+        // A mapping with other keys is not a spec.
+        assert!(objects("{\"taints\": [], \"image\": \"x\"}").is_empty());
+        assert!(objects("{\"unschedulable\": true}").is_empty());
     }
 
     const DESCRIBE: &str = "Name:               pi-worker-1
@@ -461,6 +563,18 @@ Non-terminated Pods:          (1 in total)
         assert_eq!(n.pod_cidr, Some(None));
         assert_eq!(n.arch.as_deref(), Some("arm64"));
         assert_eq!(n.capacity.get("pods").map(String::as_str), Some("110"));
+    }
+
+    #[test]
+    fn describe_of_several_nodes() {
+        let cp = DESCRIBE
+            .replace("pi-worker-1", "cp")
+            .replace("False", "True");
+        let both = format!("{cp}\n{DESCRIBE}");
+        let nodes = describes(&both);
+        assert_eq!(nodes.len(), 2);
+        assert_eq!(nodes[worst_index(&nodes).unwrap()].name, "pi-worker-1");
+        assert_eq!(describes(DESCRIBE).len(), 1);
     }
 
     #[test]

@@ -127,8 +127,8 @@ pub fn pasted(data: &[u8]) {
 /// The node object, directly and as a bundle would hold it.
 pub fn node(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let _ = analyzer::parse::node::from_object(&text);
-    let _ = analyzer::parse::node::from_describe(&text);
+    let _ = analyzer::parse::node::objects(&text);
+    let _ = analyzer::parse::node::describes(&text);
     let _ = analyzer::parse::node::from_get_nodes(&text);
     in_bundle("commands/kubectl-get-node.out", data);
 }
