@@ -506,6 +506,14 @@ impl<'p> Scanner<'p> {
         }
         self.scan(path, src, &mut (&v[..]).chain(r))?;
         v.truncate(SMALL_FILE as usize);
+        self.out.problems.push(Problem {
+            path: path.into(),
+            problem: format!(
+                "larger than {} MiB: every line was scanned, but command output and config were read from the first {} MiB only",
+                SMALL_FILE >> 20,
+                SMALL_FILE >> 20
+            ),
+        });
         self.store(path, v);
         Ok(())
     }
@@ -583,7 +591,7 @@ fn classify(path: &str) -> Class {
 }
 
 impl Sink for Scanner<'_> {
-    fn entry(&mut self, path: &str, size: Option<u64>, data: &mut dyn Read) -> io::Result<()> {
+    fn entry(&mut self, path: &str, _size: Option<u64>, data: &mut dyn Read) -> io::Result<()> {
         match classify(path) {
             Class::Small => {
                 let v = self.keep(path, data)?;
@@ -593,11 +601,7 @@ impl Sink for Scanner<'_> {
             Class::Both(src) => {
                 self.joining = true;
                 self.prev = None;
-                let r = if size.is_none_or(|s| s <= SMALL_FILE) {
-                    self.scan_and_keep(path, src, data)
-                } else {
-                    self.scan(path, src, data)
-                };
+                let r = self.scan_and_keep(path, src, data);
                 self.joining = false;
                 r?;
             }

@@ -273,3 +273,33 @@ fn too_many_entries_stop_with_a_problem() {
     );
     assert_eq!(v["stats"]["entries"], 100);
 }
+
+/// A paste of 30,000 Nodes (6 MB): the first 4 MiB are read for command
+/// output, the first 1000 Nodes judged, and both cuts are said.
+#[test]
+fn a_huge_describe_is_cut_and_says_so() {
+    let t = tempfile::tempdir().unwrap();
+    let mut text = String::from("$ kubectl describe nodes\n");
+    let at = "Tue, 24 Nov 2026 05:59:00 +0000";
+    for i in 0..30_000 {
+        let (status, reason) = if i == 500 {
+            ("False", "KubeletNotReady")
+        } else {
+            ("True", "KubeletReady")
+        };
+        text.push_str(&format!(
+            "Name: n{i}\nRoles: <none>\nConditions:\n  Type   Status  LastHeartbeatTime  LastTransitionTime  Reason  Message\n  Ready  {status}  {at}  {at}  {reason}  kubelet status\n"
+        ));
+    }
+    let p = t.path().join("nodes.txt");
+    std::fs::write(&p, &text).unwrap();
+    let (code, v) = json(&p);
+    assert_eq!(code, 1);
+    let pr = problems(&v);
+    assert!(pr.contains("larger than 4 MiB"), "{pr}");
+    assert!(pr.contains("more than 1000 Nodes"), "{pr}");
+    assert_eq!(
+        v["facts"]["node.name"], "n500",
+        "the NotReady one is judged"
+    );
+}

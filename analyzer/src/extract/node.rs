@@ -12,7 +12,7 @@ use bundle::layout::Content;
 /// The node a paste is about, with the other nodes it shows. Whole views
 /// (objects, `describe`) come before table rows; among several, the worst
 /// one (not Ready, then cordoned), else the first.
-fn find<'c>(c: &'c Ctx) -> Option<(NodeInfo, &'c Doc<'c>, Vec<NodeInfo>)> {
+fn find<'c>(c: &'c Ctx) -> Option<(NodeInfo, &'c Doc<'c>, Vec<NodeInfo>, bool)> {
     let mut whole: Vec<(NodeInfo, &Doc)> = Vec::new();
     for d in c.docs(Content::NodeObject) {
         whole.extend(node::objects(&d.text()).into_iter().map(|n| (n, d)));
@@ -21,19 +21,24 @@ fn find<'c>(c: &'c Ctx) -> Option<(NodeInfo, &'c Doc<'c>, Vec<NodeInfo>)> {
         whole.extend(node::describes(&d.text()).into_iter().map(|n| (n, d)));
     }
     if !whole.is_empty() {
+        let cut = whole.len() > node::MAX_NODES;
+        whole.truncate(node::MAX_NODES);
         let infos: Vec<NodeInfo> = whole.iter().map(|(n, _)| n.clone()).collect();
         let (n, d) = whole.swap_remove(node::worst_index(&infos).unwrap_or(0));
-        return Some((n, d, whole.into_iter().map(|(n, _)| n).collect()));
+        return Some((n, d, whole.into_iter().map(|(n, _)| n).collect(), cut));
     }
-    c.docs(Content::KubectlGetNodes)
-        .find_map(|d| Some((node::worst(node::from_get_nodes(&d.text()))?, d, Vec::new())))
+    c.docs(Content::KubectlGetNodes).find_map(|d| {
+        let n = node::worst(node::from_get_nodes(&d.text()))?;
+        Some((n, d, Vec::new(), false))
+    })
 }
 
 pub(super) fn object(c: &mut Ctx, facts: &mut Facts) {
     all_ready(c, facts);
-    let Some((n, d, others)) = find(c) else {
+    let Some((n, d, others, cut)) = find(c) else {
         return;
     };
+    let cut = cut.then(|| d.path.clone());
     let ev = |t: String| Some(d.about(t));
     let seen = match n.shape {
         "node object" => format!("Node {}", n.name),
@@ -77,6 +82,16 @@ pub(super) fn object(c: &mut Ctx, facts: &mut Facts) {
     if let (Some(created), Some(now)) = (n.created, c.collected) {
         let text = format!("creationTimestamp {}", fmt_time(created as i64));
         facts.set(NODE_CREATED_AGE_S, (now - created).round(), ev(text));
+    }
+    if let Some(path) = cut {
+        c.problems.push(crate::input::Problem {
+            path,
+            problem: format!(
+                "more than {} Nodes shown; the node judged is among the first {}",
+                node::MAX_NODES,
+                node::MAX_NODES
+            ),
+        });
     }
 }
 

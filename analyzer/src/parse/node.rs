@@ -117,6 +117,10 @@ fn string_map(v: Option<&Y>) -> BTreeMap<String, String> {
 
 /// A Node object in YAML or JSON (a `List` holding one counts); None when
 /// the text is not one.
+/// Nodes read from one object or `describe` output: a ticket shows a few,
+/// a fleet dump hundreds; more are cut (and the cut is reported).
+pub const MAX_NODES: usize = 1000;
+
 /// Every Node a pasted or collected object shows: one Node, each Node of
 /// a List (`kubectl get nodes -o yaml` lists the control plane first), or
 /// a fragment (`| jq .status.capacity`, `| jq .spec`).
@@ -133,6 +137,7 @@ pub fn objects(text: &str) -> Vec<NodeInfo> {
                 items
                     .iter()
                     .filter(|n| s(n.get("kind")).as_deref() == Some("Node"))
+                    .take(MAX_NODES + 1)
                     .map(node_info)
                     .collect()
             })
@@ -272,6 +277,7 @@ pub fn describes(text: &str) -> Vec<NodeInfo> {
     starts
         .windows(2)
         .filter_map(|w| from_describe(&text[w[0]..w[1]]))
+        .take(MAX_NODES + 1)
         .collect()
 }
 
