@@ -69,8 +69,6 @@ fn command_kind(line: &str) -> Option<Content> {
     })
 }
 
-/// A command line pasted without its prompt: a tool whose name cannot start
-/// a sentence, on a short line with no sentence punctuation.
 /// The command after a shell prompt: `$ `, `user@host:~$ `, `[root@h ~]# `,
 /// or macOS bash's `host:dir user$ `.
 fn after_prompt(t: &str) -> Option<&str> {
@@ -98,6 +96,8 @@ fn any_prompt(t: &str) -> bool {
             })
 }
 
+/// A command line pasted without its prompt: a tool whose name cannot start
+/// a sentence, on a short line with no sentence punctuation.
 fn bare_command(t: &str) -> bool {
     const TOOLS: &[&str] = &[
         "kubectl",

@@ -777,29 +777,19 @@ mod tests {
     #[allow(clippy::print_stdout)]
     fn the_embedded_rules_use_a_small_part_of_the_pattern_budget() {
         let set = RuleSet::embedded().unwrap();
-        let used: usize = set
+        let mut all: Vec<(usize, &str, &str)> = set
             .rules
             .iter()
-            .flat_map(|r| r.clauses.iter())
-            .flat_map(|c| c.logs.iter().chain(&c.except).chain(&c.with))
-            .map(|r| nfa_bytes(r.as_str()))
-            .sum();
+            .flat_map(|r| r.clauses.iter().map(move |c| (r, c)))
+            .flat_map(|(r, c)| {
+                let pats = c.logs.iter().chain(&c.except).chain(&c.with);
+                pats.map(move |p| (nfa_bytes(p.as_str()), r.raw.id.as_str(), p.as_str()))
+            })
+            .collect();
+        let used: usize = all.iter().map(|(n, ..)| n).sum();
         let cap = PATTERNS_BUDGET / 8 * 3;
         println!("embedded patterns: {used} of {cap} bytes");
         if std::env::var_os("NODEJOIN_PATTERN_SIZES").is_some() {
-            let mut all: Vec<(usize, &str, &str)> = set
-                .rules
-                .iter()
-                .flat_map(|r| r.clauses.iter().map(move |c| (r, c)))
-                .flat_map(|(r, c)| {
-                    c.logs
-                        .iter()
-                        .chain(&c.except)
-                        .chain(&c.with)
-                        .map(move |p| (r, p))
-                })
-                .map(|(r, p)| (nfa_bytes(p.as_str()), r.raw.id.as_str(), p.as_str()))
-                .collect();
             all.sort();
             for (n, id, p) in all.iter().rev().take(40) {
                 println!("{n:>7} {id} {p}");

@@ -37,10 +37,9 @@ pub struct Patterns {
     any: Option<Prefilter>,
     /// set index -> (rule, clause, the clause's source filter)
     map: Vec<(usize, usize, Vec<String>)>,
-    /// (rule, clause) -> lines that do not count for it
-    except: HashMap<(usize, usize), Vec<Regex>>,
-    /// (rule, clause) -> one of these must match too
-    with: HashMap<(usize, usize), Vec<Regex>>,
+    /// (rule, clause) -> (lines that do not count for it, one of which
+    /// must match too)
+    filters: HashMap<(usize, usize), (Vec<Regex>, Vec<Regex>)>,
     /// Lines that are not causes but tell the analyzer something (progress,
     /// times): `rules/phases.toml`'s milestones and the x509 clock statement.
     milestones: Vec<(&'static str, Regex)>,
@@ -53,15 +52,11 @@ pub const X509_TIME: &str =
 impl Patterns {
     pub fn new(rules: &RuleSet) -> Patterns {
         let mut map = Vec::new();
-        let mut except = HashMap::new();
-        let mut with = HashMap::new();
+        let mut filters = HashMap::new();
         for (ri, r) in rules.rules.iter().enumerate() {
             for (ci, c) in r.clauses.iter().enumerate() {
-                if !c.except.is_empty() {
-                    except.insert((ri, ci), c.except.clone());
-                }
-                if !c.with.is_empty() {
-                    with.insert((ri, ci), c.with.clone());
+                if !c.except.is_empty() || !c.with.is_empty() {
+                    filters.insert((ri, ci), (c.except.clone(), c.with.clone()));
                 }
                 for _ in &c.logs {
                     map.push((ri, ci, c.sources.clone()));
@@ -80,8 +75,7 @@ impl Patterns {
             set,
             any,
             map,
-            except,
-            with,
+            filters,
             milestones,
         }
     }
@@ -361,14 +355,12 @@ impl<'p> Scanner<'p> {
             }
             if self
                 .pats
-                .except
+                .filters
                 .get(&(*ri, *ci))
-                .is_some_and(|ex| ex.iter().any(|r| r.is_match(text)))
-                || self
-                    .pats
-                    .with
-                    .get(&(*ri, *ci))
-                    .is_some_and(|w| !w.iter().any(|r| r.is_match(text)))
+                .is_some_and(|(except, with)| {
+                    except.iter().any(|r| r.is_match(text))
+                        || !with.is_empty() && !with.iter().any(|r| r.is_match(text))
+                })
             {
                 continue;
             }

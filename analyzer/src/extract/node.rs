@@ -23,9 +23,10 @@ fn find<'c>(c: &'c Ctx) -> Option<(NodeInfo, &'c Doc<'c>, Vec<NodeInfo>, bool)> 
     if !whole.is_empty() {
         let cut = whole.len() > node::MAX_NODES;
         whole.truncate(node::MAX_NODES);
-        let infos: Vec<NodeInfo> = whole.iter().map(|(n, _)| n.clone()).collect();
-        let (n, d) = whole.swap_remove(node::worst_index(&infos).unwrap_or(0));
-        return Some((n, d, whole.into_iter().map(|(n, _)| n).collect(), cut));
+        let (mut nodes, docs): (Vec<NodeInfo>, Vec<&Doc>) = whole.into_iter().unzip();
+        let i = node::worst_index(&nodes).unwrap_or(0);
+        let n = nodes.swap_remove(i);
+        return Some((n, docs[i], nodes, cut));
     }
     c.docs(Content::KubectlGetNodes).find_map(|d| {
         let n = node::worst(node::from_get_nodes(&d.text()))?;
@@ -148,11 +149,12 @@ fn pod_cidr(n: &NodeInfo, d: &Doc, others: &[NodeInfo], facts: &mut Facts) {
             // The cluster hands out podCIDRs, so this node's is missing.
             let peer = others
                 .iter()
-                .filter(|o| n.name.is_empty() || o.name != n.name);
-            if let Some((name, cidr)) = peer.clone().find_map(|o| match &o.pod_cidr {
-                Some(Some(cidr)) => Some((&o.name, cidr)),
-                _ => None,
-            }) {
+                .filter(|o| n.name.is_empty() || o.name != n.name)
+                .find_map(|o| match &o.pod_cidr {
+                    Some(Some(cidr)) => Some((&o.name, cidr)),
+                    _ => None,
+                });
+            if let Some((name, cidr)) = peer {
                 let text = format!("Node {name} has spec.podCIDR {cidr}, this one none");
                 facts.set(NODE_PEER_POD_CIDR, cidr.clone(), ev(text));
             }
