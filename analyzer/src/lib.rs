@@ -17,6 +17,7 @@ pub mod model;
 pub mod parse;
 pub mod paste;
 pub mod phases;
+pub mod plain;
 pub mod policy;
 pub mod prefilter;
 pub mod render;

@@ -13,9 +13,13 @@ pub struct Section {
     pub text: String,
 }
 
-/// Lines as a ticket shows them: Markdown quote marks and code fences removed.
+/// Lines as a ticket shows them: Markdown quote marks (also after an indent)
+/// and code fences removed.
 pub(crate) fn clean(line: &str) -> &str {
     let mut l = line.trim_end_matches('\r');
+    if l.trim_start().starts_with('>') {
+        l = l.trim_start();
+    }
     while let Some(r) = l.strip_prefix('>') {
         l = r.strip_prefix(' ').unwrap_or(r);
     }
@@ -299,6 +303,35 @@ fn describe_end(lines: &[&str], from: usize) -> usize {
     end
 }
 
+/// Output indented as a whole (a Markdown code block inside a list item, a
+/// mail client's indent) reads as it was printed: each run of non-blank
+/// lines loses the blank prefix all its lines share, when that is two or
+/// more characters.
+fn dedent(lines: &mut [&str]) {
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].trim().is_empty() {
+            i += 1;
+            continue;
+        }
+        let end = (i..lines.len())
+            .find(|&e| lines[e].trim().is_empty())
+            .unwrap_or(lines.len());
+        let first = lines[i];
+        let mut common = first.len() - first.trim_start_matches([' ', '\t']).len();
+        for l in &lines[i + 1..end] {
+            let shared = first.bytes().zip(l.bytes()).take(common);
+            common = shared.take_while(|(a, b)| a == b).count();
+        }
+        if common >= 2 {
+            for l in &mut lines[i..end] {
+                *l = &l[common..];
+            }
+        }
+        i = end;
+    }
+}
+
 /// Find the recognized sections of a paste.
 pub fn sections(text: &str) -> Vec<Section> {
     sections_at_most(text, usize::MAX).0
@@ -312,7 +345,8 @@ pub const SECTIONS_TOTAL: usize = 16 << 20;
 
 /// The first `max` sections of `text`, and whether there were more.
 pub fn sections_at_most(text: &str, max: usize) -> (Vec<Section>, bool) {
-    let lines: Vec<&str> = text.lines().map(clean).collect();
+    let mut lines: Vec<&str> = text.lines().map(clean).collect();
+    dedent(&mut lines);
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -461,6 +495,34 @@ a log line after a blank one
         assert_eq!((s.len(), cut), (10, true));
         let (s, cut) = sections_at_most(&t, 100);
         assert_eq!((s.len(), cut), (100, false));
+    }
+
+    #[test]
+    fn indented_output_is_read_as_printed() {
+        let text = "Here is what I get:\n\n    $ kubectl get nodes\n    NAME   STATUS     ROLES    AGE   VERSION\n    pi-2   NotReady   <none>   5m    v1.28.2\n\n  x\n";
+        let s = sections(text);
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(s[0].kind, Content::KubectlGetNodes);
+        assert!(s[0].text.starts_with("NAME   STATUS"), "{:?}", s[0].text);
+        // Lines with their own indent keep it.
+        let mut l = vec![
+            "Name: pi-2",
+            "  Ready  False",
+            "",
+            "\t[ERROR Swap]",
+            "\t[ERROR CRI]",
+        ];
+        dedent(&mut l);
+        assert_eq!(
+            l,
+            [
+                "Name: pi-2",
+                "  Ready  False",
+                "",
+                "\t[ERROR Swap]",
+                "\t[ERROR CRI]"
+            ]
+        );
     }
 
     #[test]

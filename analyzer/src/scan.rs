@@ -378,7 +378,13 @@ impl<'p> Scanner<'p> {
     fn rejoin(&mut self, file: &str, source: &'static str, n: u64, text: &str, matched: &[usize]) {
         if let Some((pn, prev, prev_matched)) = self.prev.take() {
             if !text.is_empty() && !logs::starts_record(text) {
-                for joined in [format!("{prev}{text}"), format!("{prev} {text}")] {
+                // An indented paste indents the wrapped half too.
+                let flush = text.trim_start();
+                let mut tries = vec![format!("{prev}{text}"), format!("{prev} {text}")];
+                if flush.len() < text.len() {
+                    tries.push(format!("{prev}{flush}"));
+                }
+                for joined in tries {
                     let new: Vec<usize> = self
                         .pats
                         .set
@@ -593,7 +599,7 @@ impl Sink for Scanner<'_> {
             Class::Both(src) => {
                 self.joining = true;
                 self.prev = None;
-                let r = self.scan_and_keep(path, src, data);
+                let r = self.scan_and_keep(path, src, &mut crate::plain::Plain::new(data));
                 self.joining = false;
                 r?;
             }

@@ -50,3 +50,72 @@ fn every_case_is_documented() {
         );
     }
 }
+
+/// A web page's typography: curly quotes and apostrophes, dashes for `--`
+/// and ` - `, an ellipsis, no-break spaces in runs of blanks, a byte-order
+/// mark.
+fn blog(t: &str) -> String {
+    let mut out = String::from("\u{feff}");
+    let mut open = true;
+    for c in t
+        .replace(" - ", " \u{2013} ")
+        .replace("--", "\u{2013}")
+        .replace("...", "\u{2026}")
+        .chars()
+    {
+        match c {
+            '"' => {
+                out.push(if open { '\u{201c}' } else { '\u{201d}' });
+                open = !open;
+            }
+            '\'' => out.push('\u{2019}'),
+            c => out.push(c),
+        }
+    }
+    out.replace("  ", "\u{a0} ")
+}
+
+/// A scraped page: HTML entities, a Markdown code block's indent, quoted as
+/// a mail reply.
+fn scraped(t: &str) -> String {
+    t.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&#39;")
+        .lines()
+        .map(|l| format!(">     {l}\n"))
+        .collect()
+}
+
+/// Text copied from a blog or a scraped page names what the terminal's text
+/// names: typography, entities, quote marks and indentation are undone.
+#[test]
+fn a_ticket_from_a_web_page_reads_the_same() {
+    let plain = corpus::run();
+    let dir = tempfile::tempdir().unwrap();
+    for (what, f) in [("blog", blog as fn(&str) -> String), ("scraped", scraped)] {
+        let cases = corpus::cases();
+        let paths: Vec<_> = cases
+            .iter()
+            .map(|(name, _, txt)| {
+                let p = dir.path().join(format!("{name}.{what}.txt"));
+                let text = String::from_utf8_lossy(&std::fs::read(txt).unwrap()).into_owned();
+                std::fs::write(&p, f(&text)).unwrap();
+                p
+            })
+            .collect();
+        let changed: Vec<String> = plain
+            .iter()
+            .zip(corpus::run_on(cases, paths))
+            .filter(|(a, b)| a.got_cause != b.got_cause)
+            .map(|(a, b)| format!("{}: {} -> {}", a.name, a.got_cause, b.got_cause))
+            .collect();
+        assert!(
+            changed.is_empty(),
+            "{what}: {} cases changed:\n{}",
+            changed.len(),
+            changed.join("\n")
+        );
+    }
+}

@@ -59,9 +59,14 @@ pub fn cases() -> Vec<(String, Case, PathBuf)> {
 
 /// Analyze every case as `nodejoin analyze NAME.txt` would.
 pub fn run() -> Vec<Outcome> {
-    let rules = analyzer::rules::RuleSet::embedded().expect("built-in rules");
     let cases = cases();
     let paths: Vec<PathBuf> = cases.iter().map(|c| c.2.clone()).collect();
+    run_on(cases, paths)
+}
+
+/// Analyze each case's text from `paths` (the case's own, or a copy).
+pub fn run_on(cases: Vec<(String, Case, PathBuf)>, paths: Vec<PathBuf>) -> Vec<Outcome> {
+    let rules = analyzer::rules::RuleSet::embedded().expect("built-in rules");
     let reports = analyzer::analyze(&paths, &rules, &analyzer::Options::default());
     cases
         .into_iter()
