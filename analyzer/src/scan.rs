@@ -217,8 +217,22 @@ pub struct Scanner<'p> {
     exact: bool,
     /// Rejoin wrapped lines (pasted text only).
     joining: bool,
-    prev: Option<(u64, String, Vec<usize>)>,
+    prev: Option<Run>,
 }
+
+/// A line a terminal may have wrapped, and the pieces that followed it so
+/// far: where it started, its text, what it matched, its width.
+struct Run {
+    line: u64,
+    text: String,
+    matched: Vec<usize>,
+    width: usize,
+    pieces: usize,
+}
+
+/// Pieces of one wrapped line rejoined at most: a k3s journal line with a
+/// JSON etcd error runs to 600 characters, eight on an 80-column terminal.
+const RUN_PIECES: usize = 8;
 
 /// What lines matched, by shape (see [`logs::shape`]): a journal repeats
 /// the same messages under new timestamps. Bounded; emptied when full.
@@ -372,17 +386,21 @@ impl<'p> Scanner<'p> {
         }
     }
 
-    /// Pasted text: a terminal or a forum may have wrapped a long line in
-    /// two. Patterns that match neither half but the rejoined line count once,
-    /// at the first half's line.
+    /// Pasted text: a terminal or a forum may have wrapped a long line into
+    /// pieces. Patterns that match no piece but the rejoined line count once,
+    /// at the first piece's line. A piece as wide as the first one may be
+    /// followed by another (up to [`RUN_PIECES`]).
     fn rejoin(&mut self, file: &str, source: &'static str, n: u64, text: &str, matched: &[usize]) {
-        if let Some((pn, prev, prev_matched)) = self.prev.take() {
+        if let Some(mut run) = self.prev.take() {
             if !text.is_empty() && !logs::starts_record(text) {
-                // An indented paste indents the wrapped half too.
+                // An indented paste indents the wrapped piece too.
                 let flush = text.trim_start();
-                let mut tries = vec![format!("{prev}{text}"), format!("{prev} {text}")];
+                let mut tries = vec![
+                    format!("{}{text}", run.text),
+                    format!("{} {text}", run.text),
+                ];
                 if flush.len() < text.len() {
-                    tries.push(format!("{prev}{flush}"));
+                    tries.push(format!("{}{flush}", run.text));
                 }
                 for joined in tries {
                     let new: Vec<usize> = self
@@ -390,17 +408,31 @@ impl<'p> Scanner<'p> {
                         .set
                         .matches(&joined)
                         .into_iter()
-                        .filter(|i| !prev_matched.contains(i) && !matched.contains(i))
+                        .filter(|i| !run.matched.contains(i) && !matched.contains(i))
                         .collect();
                     if !new.is_empty() {
-                        self.hits(file, source, pn, &joined, &new);
+                        self.hits(file, source, run.line, &joined, &new);
+                        run.matched.extend(new);
                         break;
                     }
+                }
+                if run.pieces < RUN_PIECES && text.chars().count() == run.width {
+                    run.text.push_str(text);
+                    run.matched.extend_from_slice(matched);
+                    run.pieces += 1;
+                    self.prev = Some(run);
+                    return;
                 }
             }
         }
         if text.len() >= JOIN_MIN && text.len() < MAX_LINE {
-            self.prev = Some((n, text.to_string(), matched.to_vec()));
+            self.prev = Some(Run {
+                line: n,
+                text: text.to_string(),
+                matched: matched.to_vec(),
+                width: text.chars().count(),
+                pieces: 1,
+            });
         }
     }
 

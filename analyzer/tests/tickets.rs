@@ -88,13 +88,36 @@ fn scraped(t: &str) -> String {
         .collect()
 }
 
+/// An 80-column terminal: every line cut into pieces of 80 characters.
+fn wrapped(t: &str) -> String {
+    let mut out = String::new();
+    for l in t.lines() {
+        let c: Vec<char> = l.chars().collect();
+        for piece in c.chunks(80) {
+            out.extend(piece);
+            out.push('\n');
+        }
+        if c.is_empty() {
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// Text copied from a blog or a scraped page names what the terminal's text
-/// names: typography, entities, quote marks and indentation are undone.
+/// names: typography, entities, quote marks and indentation are undone. Text
+/// a terminal wrapped is rejoined; a few pastes were wrapped once already by
+/// their reporter at another width, and wrapping them again is allowed to
+/// lose them (at most 1 in 100).
 #[test]
 fn a_ticket_from_a_web_page_reads_the_same() {
     let plain = corpus::run();
     let dir = tempfile::tempdir().unwrap();
-    for (what, f) in [("blog", blog as fn(&str) -> String), ("scraped", scraped)] {
+    for (what, f) in [
+        ("blog", blog as fn(&str) -> String),
+        ("scraped", scraped),
+        ("wrapped", wrapped),
+    ] {
         let cases = corpus::cases();
         let paths: Vec<_> = cases
             .iter()
@@ -111,8 +134,13 @@ fn a_ticket_from_a_web_page_reads_the_same() {
             .filter(|(a, b)| a.got_cause != b.got_cause)
             .map(|(a, b)| format!("{}: {} -> {}", a.name, a.got_cause, b.got_cause))
             .collect();
+        let allowed = if what == "wrapped" {
+            plain.len() / 100
+        } else {
+            0
+        };
         assert!(
-            changed.is_empty(),
+            changed.len() <= allowed,
             "{what}: {} cases changed:\n{}",
             changed.len(),
             changed.join("\n")
