@@ -233,6 +233,9 @@ struct Run {
 /// Pieces of one wrapped line rejoined at most: a k3s journal line with a
 /// JSON etcd error runs to 600 characters, eight on an 80-column terminal.
 const RUN_PIECES: usize = 8;
+/// Bytes of a rejoined run at most, so a paste of equal long lines is not
+/// matched again and again as one ever longer line.
+const RUN_BYTES: usize = 8 << 10;
 
 /// What lines matched, by shape (see [`logs::shape`]): a journal repeats
 /// the same messages under new timestamps. Bounded; emptied when full.
@@ -416,7 +419,10 @@ impl<'p> Scanner<'p> {
                         break;
                     }
                 }
-                if run.pieces < RUN_PIECES && text.chars().count() == run.width {
+                if run.pieces < RUN_PIECES
+                    && run.text.len() + text.len() <= RUN_BYTES
+                    && text.chars().count() == run.width
+                {
                     run.text.push_str(text);
                     run.matched.extend_from_slice(matched);
                     run.pieces += 1;
