@@ -205,8 +205,7 @@ fn wait(
             Err(_) => return None,
         }
         if Instant::now() >= deadline {
-            kill_group(child.id() as i32);
-            let _ = child.wait();
+            stop(child);
             return None;
         }
         if sink.open > 0 {
@@ -216,6 +215,17 @@ fn wait(
         }
         poll = (poll * 2).min(Duration::from_millis(20));
     }
+}
+
+/// Kill what the command started at its deadline, and reap the child. The
+/// child is killed by pid too: one stuck between fork and exec never joined
+/// its own group (seen under qemu-user, where a forked child can deadlock
+/// before `setpgid`, and the collector then waited for it forever). It is
+/// not reaped yet, so its pid is still ours.
+fn stop(child: &mut std::process::Child) {
+    kill_group(child.id() as i32);
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn status_of(st: Option<std::process::ExitStatus>) -> Status {
@@ -384,4 +394,23 @@ pub fn redact_into(
     red.finish(&mut out);
     spool.write_all(&out)?;
     Ok((spool, red.count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A child that is in no group of its own (as one stuck before `setpgid`)
+    /// is still stopped at the deadline, not waited for.
+    #[test]
+    fn a_child_outside_its_group_is_stopped() {
+        let mut c = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .expect("sleep");
+        let t = Instant::now();
+        stop(&mut c);
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+        assert!(c.try_wait().expect("reaped").is_some());
+    }
 }

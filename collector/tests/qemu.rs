@@ -62,7 +62,11 @@ fn run_target(triple: &str, emulator: &str, arch: &str, budget: u64) {
         &t.path().join("data"),
         &[("kubelet", testkit::secret_log_lines())],
     );
-    let r = Command::new(qemu.unwrap())
+    // The collector stops itself after 5 s; should it hang anyway (qemu-user
+    // can deadlock a forked child), the test fails instead of hanging CI.
+    let r = Command::new(which("timeout").expect("coreutils timeout"))
+        .args(["-s", "KILL", "120"])
+        .arg(qemu.unwrap())
         .arg(&bin)
         .arg("--root")
         .arg(&root)
