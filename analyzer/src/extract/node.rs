@@ -228,25 +228,30 @@ fn conditions(n: &NodeInfo, d: &Doc, collected: Option<f64>, facts: &mut Facts) 
 }
 
 /// Every row of the `kubectl get nodes` tables shown is Ready: the cluster,
-/// whichever node the ticket is about, got past its start-up noise.
+/// whichever node the ticket is about, got past its start-up noise. None of
+/// two or more is: something cluster-wide keeps them all from Ready.
 fn all_ready(c: &Ctx, facts: &mut Facts) {
-    let mut all = None;
+    let (mut rows, mut ready) = (0, 0);
+    let mut first = None;
     for d in c.docs(Content::KubectlGetNodes) {
-        let rows = node::from_get_nodes(&d.text());
-        if rows.is_empty() {
+        let nodes = node::from_get_nodes(&d.text());
+        if nodes.is_empty() {
             continue;
         }
-        let ready = rows
+        rows += nodes.len();
+        ready += nodes
             .iter()
-            .all(|r| r.condition("Ready").is_some_and(|c| c.status == "True"));
-        let ev = d.about(format!("{} node(s) listed, all Ready: {ready}", rows.len()));
-        match &mut all {
-            None => all = Some((ready, ev)),
-            Some((a, _)) => *a &= ready,
-        }
+            .filter(|r| r.condition("Ready").is_some_and(|c| c.status == "True"))
+            .count();
+        first.get_or_insert(d);
     }
-    if let Some((ready, ev)) = all {
-        facts.set(NODES_ALL_READY, ready, Some(ev));
+    let Some(d) = first else {
+        return;
+    };
+    let ev = || Some(d.about(format!("{rows} node(s) listed, {ready} Ready")));
+    facts.set(NODES_ALL_READY, ready == rows, ev());
+    if rows >= 2 && ready == 0 {
+        facts.set(NODES_NONE_READY, true, ev());
     }
 }
 

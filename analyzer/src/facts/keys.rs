@@ -75,6 +75,7 @@ facts! {
     NODE_HEARTBEAT_AGE_S: f64 = "node.heartbeat_age_s", "seconds from the newest condition heartbeat to collection";
     NODE_UNSCHEDULABLE: bool = "node.unschedulable", "spec.unschedulable";
     NODES_ALL_READY: bool = "nodes.all_ready", "every node in a pasted kubectl get nodes table is Ready";
+    NODES_NONE_READY: bool = "nodes.none_ready", "the pasted kubectl get nodes tables list two or more nodes and none is Ready";
     NODE_LEFT_CORDONED: bool = "node.left_cordoned", "pasted output shows a cordon (kubectl cordon/drain, a drain handler) with no uncordon after it";
     NODE_TAINTS: Vec<String> = "node.taints", "all taints as key=value:effect";
     NODE_BLOCKING_TAINTS: Vec<String> = "node.blocking_taints", "NoSchedule/NoExecute taints other than the node-condition ones";
