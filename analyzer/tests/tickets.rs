@@ -7,8 +7,8 @@
 mod corpus;
 
 /// Raise as accuracy rises; the target is 95.
-const FLOOR_CAUSE: f64 = 90.6;
-const FLOOR_PHASE: f64 = 91.4;
+const FLOOR_CAUSE: f64 = 90.7;
+const FLOOR_PHASE: f64 = 91.9;
 
 #[test]
 fn corpus_accuracy() {
