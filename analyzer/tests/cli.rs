@@ -213,3 +213,29 @@ fn rules_check_json_names_each_problem_by_code() {
     let v: serde_json::Value = serde_json::from_slice(&c.stdout).unwrap();
     assert!(v["rules"].as_u64().unwrap() >= 40 && v["problems"] == serde_json::json!([]));
 }
+
+/// Two or more nodes and none Ready points at the pod network; a later table
+/// with a Ready node (the same cluster after a fix) does not.
+#[test]
+fn no_node_ready_in_any_table_names_the_pod_network() {
+    let t = tempfile::tempdir().unwrap();
+    let table = |s: &str| {
+        format!(
+            "$ kubectl get nodes\nNAME        STATUS     ROLES           AGE   VERSION\n\
+             pi-master   {s}   control-plane   8m    v1.31.4\n\
+             pi-node-1   NotReady   <none>          5m    v1.31.4\n"
+        )
+    };
+    let cause = |text: &str| {
+        let p = t.path().join("paste.txt");
+        std::fs::write(&p, text).unwrap();
+        let o = run(&["analyze", "--format", "json", p.to_str().unwrap()]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["verdict"]["cause"].as_str().map(String::from)
+    };
+    assert_eq!(cause(&table("NotReady")).as_deref(), Some("cni-not-ready"));
+    let later = format!("{}\n{}", table("NotReady"), table("Ready   "));
+    assert_eq!(cause(&later), None);
+    let one = "NAME        STATUS     ROLES    AGE   VERSION\npi-node-1   NotReady   <none>   5m    v1.31.4\n";
+    assert_eq!(cause(one), None);
+}
