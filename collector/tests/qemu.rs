@@ -64,22 +64,33 @@ fn run_target(triple: &str, emulator: &str, arch: &str, budget: u64) {
     );
     // The collector stops itself after 5 s; should it hang anyway (qemu-user
     // can deadlock a forked child), the test fails instead of hanging CI.
-    let r = Command::new(which("timeout").expect("coreutils timeout"))
-        .args(["-s", "KILL", "120"])
-        .arg(qemu.unwrap())
-        .arg(&bin)
-        .arg("--root")
-        .arg(&root)
-        .arg("--output")
-        .arg(&out)
-        .arg("--timeout")
-        .arg("5s")
-        .env("PATH", &fbin)
-        .output()
-        .unwrap();
+    // A run killed by that guard is tried once more and said so: CI saw one
+    // such hang in about 30 runs, on either target, and never twice in a row.
+    let run = || {
+        Command::new(which("timeout").expect("coreutils timeout"))
+            .args(["-s", "KILL", "120"])
+            .arg(qemu.as_ref().unwrap())
+            .arg(&bin)
+            .arg("--root")
+            .arg(&root)
+            .arg("--output")
+            .arg(&out)
+            .arg("--timeout")
+            .arg("5s")
+            .env("PATH", &fbin)
+            .output()
+            .unwrap()
+    };
+    let mut r = run();
+    // timeout(1) dies with its KILL (no code), or exits 124 or 137.
+    if matches!(r.status.code(), None | Some(124 | 137)) {
+        eprintln!("{triple}: killed after 120 s under {emulator}; trying once more");
+        r = run();
+    }
     assert!(
         r.status.success(),
-        "{triple}: {}",
+        "{triple}: {:?} {}",
+        r.status,
         String::from_utf8_lossy(&r.stderr)
     );
     let path = String::from_utf8_lossy(&r.stdout).trim().to_string();
